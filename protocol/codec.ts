@@ -1,0 +1,74 @@
+/**
+ * Encoding and checking payloads. Every message a process receives goes through decode():
+ * an invalid one comes back as an error in words (never an exception), so a malformed
+ * payload can be reported and dropped without crashing anything or moving anything.
+ */
+import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
+import type { Static } from '@sinclair/typebox';
+import { CHANNELS, type ChannelName } from './topics.ts';
+import { isId } from './ids.ts';
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validators = new Map<ChannelName, ValidateFunction>();
+function validatorFor(name: ChannelName): ValidateFunction {
+  let v = validators.get(name);
+  if (!v) {
+    v = ajv.compile(CHANNELS[name].schema);
+    validators.set(name, v);
+  }
+  return v;
+}
+
+export type PayloadOf<N extends ChannelName> = Static<(typeof CHANNELS)[N]['schema']>;
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Largest payload accepted on any topic: a guard against a flood of garbage. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+export function describeAjvError(e: ErrorObject): string {
+  const where = e.instancePath ? e.instancePath.replace(/^\//, '').replace(/\//g, '.') : '(payload)';
+  if (e.keyword === 'additionalProperties') return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  if (e.keyword === 'required') return `${where}: missing field "${(e.params as { missingProperty: string }).missingProperty}"`;
+  if (e.keyword === 'enum' || e.keyword === 'const') return `${where}: must be ${JSON.stringify((e.params as { allowedValues?: unknown; allowedValue?: unknown }).allowedValues ?? (e.params as { allowedValue?: unknown }).allowedValue)}`;
+  return `${where}: ${e.message ?? 'is invalid'}`;
+}
+
+/** Checks a value against a channel's schema. */
+export function check<N extends ChannelName>(name: N, value: unknown): Decoded<PayloadOf<N>> {
+  const v = validatorFor(name);
+  if (v(value)) return { ok: true, value: value as PayloadOf<N> };
+  // For unions Ajv reports the first branch that failed; pick the most specific message.
+  const errs = v.errors ?? [];
+  const best = errs.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'const') ?? errs[0];
+  return { ok: false, error: best ? describeAjvError(best) : 'does not match the schema' };
+}
+
+/** Parses and checks a raw MQTT payload for a channel. Console commands accept their bare forms. */
+export function decode<N extends ChannelName>(name: N, payload: Buffer | string): Decoded<PayloadOf<N>> {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > MAX_PAYLOAD_BYTES) return { ok: false, error: `payload of ${size} bytes is larger than the ${MAX_PAYLOAD_BYTES}-byte limit` };
+  const text = payload.toString().trim();
+  const ch = CHANNELS[name] as (typeof CHANNELS)[ChannelName] & { bare?: 'empty' | 'id' };
+  if (ch.bare === 'empty' && text === '') return { ok: true, value: {} as PayloadOf<N> };
+  if (ch.bare === 'id' && !text.startsWith('{') && !text.startsWith('"')) {
+    if (isId(text)) return { ok: true, value: { scene: text } as PayloadOf<N> };
+    return { ok: false, error: `"${text.slice(0, 80)}" is not a scene id (use a-z, 0-9 and '-')` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `payload is not valid JSON (${(e as Error).message})` };
+  }
+  if (ch.bare === 'id' && typeof value === 'string') {
+    return isId(value) ? { ok: true, value: { scene: value } as PayloadOf<N> } : { ok: false, error: `"${value.slice(0, 80)}" is not a scene id` };
+  }
+  return check(name, value);
+}
+
+/** Serialises a payload after checking it: the code never sends what the contract forbids. */
+export function encode<N extends ChannelName>(name: N, value: PayloadOf<N>): string {
+  const r = check(name, value);
+  if (!r.ok) throw new Error(`refusing to publish an invalid ${name} payload: ${r.error}`);
+  return JSON.stringify(value);
+}

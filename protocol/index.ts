@@ -1,0 +1,5 @@
+export * from './version.ts';
+export * from './ids.ts';
+export * from './schemas.ts';
+export * from './topics.ts';
+export * from './codec.ts';

@@ -1,0 +1,259 @@
+/**
+ * Payload schemas of the wire contract. One source gives both the runtime validation
+ * (JSON Schema, checked with Ajv) and the TypeScript types (TypeBox's Static).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ID_PATTERN } from './ids.ts';
+
+const V = Type.Literal(1, { description: 'protocol version' });
+const Ts = Type.Number({ description: 'wall-clock time of sending, ms since the Unix epoch' });
+export const Id = Type.String({ pattern: ID_PATTERN });
+/** Cue ids are lower-case ULIDs: unique, and sortable by creation time. */
+export const CueId = Type.String({ pattern: '^[0-9a-z]{26}$', description: 'lower-case ULID' });
+const ShowTime = Type.Number({ description: 'show-clock time in ms (the hub monotonic clock since the show epoch)' });
+
+function obj<T extends Record<string, TSchema>>(props: T, description: string) {
+  return Type.Object(props, { additionalProperties: false, description });
+}
+
+// ---- hub ---------------------------------------------------------------------
+export const HubState = obj({
+  v: V,
+  status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  epoch: Type.String({ description: 'identifies one run of the hub; a new epoch resets the show clock' }),
+  show: Id,
+  version: Type.String(),
+  ts: Ts,
+}, 'Retained. The hub Last Will sets status offline.');
+
+export const HubHeartbeat = obj({
+  v: V,
+  seq: Type.Integer({ minimum: 0 }),
+  epoch: Type.String(),
+  showTime: ShowTime,
+  ts: Ts,
+}, 'QoS 0 at 10 Hz. Nodes run their watchdog and estimate their show-clock offset from it.');
+
+// ---- node --------------------------------------------------------------------
+export const NodeStateName = Type.Union([
+  Type.Literal('init'), Type.Literal('ready'), Type.Literal('armed'),
+  Type.Literal('estopped'), Type.Literal('fault'), Type.Literal('lost'),
+]);
+export const NodeState = obj({
+  v: V,
+  state: NodeStateName,
+  reason: Type.Optional(Type.String({ maxLength: 500 })),
+  bdSeq: Type.Integer({ minimum: 0, maximum: 255, description: 'birth/death sequence, matches the birth and the Will' }),
+  ts: Ts,
+}, 'Retained. The node Last Will sets state lost with the bdSeq of its birth.');
+
+const Actuator = obj({
+  id: Id,
+  kind: Type.Union([Type.Literal('servo'), Type.Literal('motor'), Type.Literal('led'), Type.Literal('relay')]),
+  min: Type.Optional(Type.Number()),
+  max: Type.Optional(Type.Number()),
+  rest: Type.Optional(Type.Number()),
+  maxSpeed: Type.Optional(Type.Number({ description: 'degrees per second for servos' })),
+  maxDuty: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+}, 'an actuator and its limits, as enforced on the node');
+const Sensor = obj({
+  id: Id,
+  kind: Type.Union([Type.Literal('distance'), Type.Literal('temperature'), Type.Literal('camera'), Type.Literal('button')]),
+  unit: Type.String(),
+}, 'a sensor');
+
+export const NodeBirth = obj({
+  v: V,
+  node: Id,
+  character: Type.Optional(Id),
+  bdSeq: Type.Integer({ minimum: 0, maximum: 255 }),
+  software: obj({ name: Type.String(), version: Type.String() }, 'software'),
+  platform: Type.String(),
+  hardware: Type.String({ description: 'the hardware backend: sim, johnny-five, ...' }),
+  configHash: Type.String({ description: 'sha256 of the hardware profile as loaded' }),
+  capabilities: obj({
+    actuators: Type.Array(Actuator),
+    sensors: Type.Array(Sensor),
+    gestures: Type.Array(Id),
+    voice: Type.Boolean(),
+    localModel: Type.Boolean(),
+  }, 'what the node can do'),
+  ts: Ts,
+}, 'Published on every (re)connect, not retained.');
+
+export const NodeHeartbeat = obj({
+  v: V,
+  seq: Type.Integer({ minimum: 0 }),
+  state: NodeStateName,
+  uptimeS: Type.Number(),
+  clockOffsetMs: Type.Number({ description: 'estimated show-clock offset (show time = local monotonic + offset)' }),
+  hubAgeMs: Type.Union([Type.Number(), Type.Null()], { description: 'age of the last hub heartbeat' }),
+  rssBytes: Type.Number(),
+  ts: Ts,
+}, 'QoS 0, 1 Hz.');
+
+// ---- cues --------------------------------------------------------------------
+export const CueKind = Type.Union([
+  Type.Literal('line'), Type.Literal('motion'), Type.Literal('light'), Type.Literal('sound'),
+  Type.Literal('gesture'), Type.Literal('wait'),
+]);
+export const LineParams = obj({
+  character: Id,
+  text: Type.String({ minLength: 1, maxLength: 2000 }),
+  emotion: Type.Optional(Type.String({ maxLength: 40 })),
+  intensity: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  language: Type.Optional(Type.String({ maxLength: 20 })),
+}, 'speak a line');
+export const MotionParams = obj({
+  servos: Type.Optional(Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Number({ description: 'target angle in degrees' }))),
+  motors: Type.Optional(Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Number({ minimum: -1, maximum: 1 }))),
+  durationMs: Type.Optional(Type.Number({ minimum: 0, maximum: 600000 })),
+  easing: Type.Optional(Type.Union([Type.Literal('linear'), Type.Literal('ease-in-out')])),
+}, 'move servos (degrees) and motors (duty -1..1)');
+export const LightParams = obj({
+  led: Id,
+  color: Type.Optional(Type.String({ pattern: '^#[0-9a-fA-F]{6}$' })),
+  brightness: Type.Number({ minimum: 0, maximum: 1 }),
+  fadeMs: Type.Optional(Type.Number({ minimum: 0, maximum: 600000 })),
+}, 'set an LED');
+export const SoundParams = obj({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  durationMs: Type.Number({ minimum: 0, maximum: 600000 }),
+}, 'play a sound');
+export const GestureParams = obj({ name: Id }, 'perform a named gesture from the node capability manifest');
+export const WaitParams = obj({ durationMs: Type.Number({ minimum: 0, maximum: 600000 }) }, 'do nothing for a time');
+
+const cueBase = {
+  v: V,
+  id: CueId,
+  scene: Id,
+  seq: Type.Integer({ minimum: 0 }),
+  at: Type.Number({ description: 'show-clock time at which to start' }),
+  deadline: Type.Number({ description: 'show-clock time after which the cue must not start (it is rejected as late)' }),
+  ts: Ts,
+};
+function cueOf<K extends string, P extends TSchema>(kind: K, params: P) {
+  return obj({ ...cueBase, kind: Type.Literal(kind), params }, `${kind} cue`);
+}
+export const Cue = Type.Union([
+  cueOf('line', LineParams),
+  cueOf('motion', MotionParams),
+  cueOf('light', LightParams),
+  cueOf('sound', SoundParams),
+  cueOf('gesture', GestureParams),
+  cueOf('wait', WaitParams),
+], { description: 'QoS 1. Nodes drop repeats by cue id.' });
+
+export const CueAckStatus = Type.Union([
+  Type.Literal('accepted'), Type.Literal('rejected'), Type.Literal('started'),
+  Type.Literal('done'), Type.Literal('failed'),
+]);
+export const CueAck = obj({
+  v: V,
+  cue: CueId,
+  node: Id,
+  status: CueAckStatus,
+  reason: Type.Optional(Type.String({ maxLength: 500 })),
+  durationMs: Type.Optional(Type.Number({ description: 'with started: how long the node expects the cue to run' })),
+  showTime: ShowTime,
+  ts: Ts,
+}, 'QoS 1.');
+
+export const NodeCommand = obj({
+  v: V,
+  cmd: Type.Union([Type.Literal('arm'), Type.Literal('disarm'), Type.Literal('stop'), Type.Literal('rebirth')]),
+  reason: Type.Optional(Type.String({ maxLength: 500 })),
+  ts: Ts,
+}, 'QoS 1, never retained. arm needs a live hub and no e-stop; stop ends running cues and holds position.');
+
+export const Telemetry = obj({
+  v: V,
+  sensor: Type.String(),
+  value: Type.Number(),
+  unit: Type.String(),
+  ts: Ts,
+}, 'QoS 0. One sensor reading, or one metric (sensor "metrics-*").');
+
+export const NodeEvent = obj({
+  v: V,
+  kind: Id,
+  data: Type.Record(Type.String(), Type.Unknown()),
+  ts: Ts,
+}, 'QoS 1. Something happened on a node: watchdog, limit, motion, fault, ...');
+
+// ---- show-wide ---------------------------------------------------------------
+export const Estop = obj({
+  v: V,
+  active: Type.Boolean(),
+  source: Type.String({ maxLength: 100 }),
+  reason: Type.Optional(Type.String({ maxLength: 500 })),
+  ts: Ts,
+}, 'Retained, QoS 1. active=true stops every node and holds; active=false (release) leaves nodes disarmed.');
+
+export const TranscriptLine = obj({
+  v: V,
+  node: Id,
+  character: Id,
+  text: Type.String(),
+  emotion: Type.Optional(Type.String()),
+  scene: Type.Union([Id, Type.Null()]),
+  cue: Type.Union([CueId, Type.Null()]),
+  source: Type.Union([Type.Literal('hub'), Type.Literal('adlib')]),
+  startShowTime: ShowTime,
+  durationMs: Type.Number(),
+  ts: Ts,
+}, 'QoS 1. One line as it was performed.');
+
+export const ShowState = obj({
+  v: V,
+  status: Type.Union([Type.Literal('idle'), Type.Literal('running'), Type.Literal('stopped'), Type.Literal('finished')]),
+  scene: Type.Union([Id, Type.Null()]),
+  standby: Type.Union([Type.String(), Type.Null()], { description: 'the cue the next GO fires' }),
+  running: Type.Array(Type.String()),
+  armed: Type.Boolean(),
+  estop: Type.Boolean(),
+  ts: Ts,
+}, 'Retained.');
+
+export const ConsoleReply = obj({
+  v: V,
+  command: Type.String(),
+  ok: Type.Boolean(),
+  message: Type.String(),
+  ts: Ts,
+}, 'The hub answer to each console command.');
+
+export const ErrorReport = obj({
+  v: V,
+  topic: Type.String(),
+  error: Type.String(),
+  reporter: Type.String({ description: 'hub, or node/{id}' }),
+  ts: Ts,
+}, 'An invalid message was rejected: what and why.');
+
+export const ConsoleScenePayload = obj({ scene: Id }, 'scene/start as JSON (a bare scene id is also accepted)');
+export const ConsoleEmpty = Type.Object({
+  reason: Type.Optional(Type.String({ maxLength: 500 })),
+}, { additionalProperties: false, description: 'optional JSON {"reason": "..."}; an empty payload is accepted' });
+
+export type HubStateT = Static<typeof HubState>;
+export type HubHeartbeatT = Static<typeof HubHeartbeat>;
+export type NodeStateT = Static<typeof NodeState>;
+export type NodeStateNameT = Static<typeof NodeStateName>;
+export type NodeBirthT = Static<typeof NodeBirth>;
+export type NodeHeartbeatT = Static<typeof NodeHeartbeat>;
+export type CueT = Static<typeof Cue>;
+export type CueKindT = Static<typeof CueKind>;
+export type CueAckT = Static<typeof CueAck>;
+export type CueAckStatusT = Static<typeof CueAckStatus>;
+export type NodeCommandT = Static<typeof NodeCommand>;
+export type TelemetryT = Static<typeof Telemetry>;
+export type NodeEventT = Static<typeof NodeEvent>;
+export type EstopT = Static<typeof Estop>;
+export type TranscriptLineT = Static<typeof TranscriptLine>;
+export type ShowStateT = Static<typeof ShowState>;
+export type ConsoleReplyT = Static<typeof ConsoleReply>;
+export type ErrorReportT = Static<typeof ErrorReport>;
+export type LineParamsT = Static<typeof LineParams>;
+export type MotionParamsT = Static<typeof MotionParams>;
+export type LightParamsT = Static<typeof LightParams>;

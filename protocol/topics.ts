@@ -1,0 +1,102 @@
+/**
+ * The topic tree under kuroko/v1/{show}/. This table is the one place that names every topic,
+ * its QoS, whether it is retained, who publishes it and what its payload is. The code builds
+ * and parses topics from it, and the AsyncAPI document is generated from it.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { TOPIC_ROOT } from './version.ts';
+import { isId } from './ids.ts';
+import * as S from './schemas.ts';
+
+export type Publisher = 'hub' | 'node' | 'console';
+
+export interface Channel {
+  /** Pattern relative to kuroko/v1/{show}/; {node} and {sensor}/{kind} are parameters. */
+  pattern: string;
+  qos: 0 | 1;
+  retain: boolean;
+  publisher: Publisher;
+  /** JSON schema of the payload; console commands also accept the bare forms described. */
+  schema: TSchema;
+  description: string;
+  /** Console commands accept an empty payload or a bare string besides JSON. */
+  bare?: 'empty' | 'id';
+}
+
+export const CHANNELS = {
+  hubState: { pattern: 'hub/state', qos: 1, retain: true, publisher: 'hub', schema: S.HubState, description: 'Hub online/offline; the hub Last Will publishes offline.' },
+  hubHeartbeat: { pattern: 'hub/heartbeat', qos: 0, retain: false, publisher: 'hub', schema: S.HubHeartbeat, description: 'Hub heartbeat, 10 Hz, carrying the show clock.' },
+  nodeState: { pattern: 'node/{node}/state', qos: 1, retain: true, publisher: 'node', schema: S.NodeState, description: 'Node lifecycle state; the node Last Will publishes lost.' },
+  nodeBirth: { pattern: 'node/{node}/birth', qos: 1, retain: false, publisher: 'node', schema: S.NodeBirth, description: 'Node birth certificate: capabilities, limits, versions, bdSeq.' },
+  nodeHeartbeat: { pattern: 'node/{node}/heartbeat', qos: 0, retain: false, publisher: 'node', schema: S.NodeHeartbeat, description: 'Node heartbeat, 1 Hz.' },
+  nodeCue: { pattern: 'node/{node}/cue', qos: 1, retain: false, publisher: 'hub', schema: S.Cue, description: 'A cue for one node, to start at show time `at`.' },
+  nodeCueAck: { pattern: 'node/{node}/cue/ack', qos: 1, retain: false, publisher: 'node', schema: S.CueAck, description: 'Cue progress: accepted, rejected, started, done or failed.' },
+  nodeCmd: { pattern: 'node/{node}/cmd', qos: 1, retain: false, publisher: 'hub', schema: S.NodeCommand, description: 'Arm, disarm, stop or rebirth one node.' },
+  nodeTelemetry: { pattern: 'node/{node}/telemetry/{sensor}', qos: 0, retain: false, publisher: 'node', schema: S.Telemetry, description: 'A sensor reading or a node metric.' },
+  nodeEvent: { pattern: 'node/{node}/event/{kind}', qos: 1, retain: false, publisher: 'node', schema: S.NodeEvent, description: 'A node event (watchdog, limit, motion, fault, ...).' },
+  estop: { pattern: 'estop', qos: 1, retain: true, publisher: 'hub', schema: S.Estop, description: 'Show-wide emergency stop; retained so a node that (re)connects sees it first.' },
+  transcript: { pattern: 'transcript', qos: 1, retain: false, publisher: 'node', schema: S.TranscriptLine, description: 'Each line as performed.' },
+  showState: { pattern: 'show/state', qos: 1, retain: true, publisher: 'hub', schema: S.ShowState, description: 'Scene, standby cue and status of the show.' },
+  error: { pattern: 'error', qos: 0, retain: false, publisher: 'hub', schema: S.ErrorReport, description: 'Rejected messages and why (published by the hub and by nodes).' },
+  consoleSceneStart: { pattern: 'console/scene/start', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleScenePayload, bare: 'id', description: 'Start a scene: payload is the scene id, bare or as {"scene": "id"}.' },
+  consoleGo: { pattern: 'console/go', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'GO: fire the standby cue.' },
+  consoleStop: { pattern: 'console/stop', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Stop running cues; the playhead stays.' },
+  consoleArm: { pattern: 'console/arm', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Arm every online node.' },
+  consoleDisarm: { pattern: 'console/disarm', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Disarm every node.' },
+  consoleEstop: { pattern: 'console/estop', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Emergency stop: every node stops and holds.' },
+  consoleRelease: { pattern: 'console/release', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Release the e-stop; nodes stay disarmed until arm.' },
+  consoleReply: { pattern: 'console/reply', qos: 1, retain: false, publisher: 'hub', schema: S.ConsoleReply, description: 'The answer to each console command.' },
+} as const satisfies Record<string, Channel>;
+
+export type ChannelName = keyof typeof CHANNELS;
+export type TopicParams = { node?: string; sensor?: string; kind?: string };
+
+export function showRoot(show: string): string {
+  return `${TOPIC_ROOT}/${show}`;
+}
+
+/** Builds the full topic of a channel, e.g. topic('blade', 'nodeCue', {node: 'kenzaki'}). */
+export function topic(show: string, name: ChannelName, params: TopicParams = {}): string {
+  const rel = CHANNELS[name].pattern.replace(/\{(\w+)\}/g, (_, p: string) => {
+    const v = (params as Record<string, string | undefined>)[p];
+    if (!v || !isId(v)) throw new Error(`topic ${name}: parameter ${p}=${JSON.stringify(v)} is not a valid id`);
+    return v;
+  });
+  return `${showRoot(show)}/${rel}`;
+}
+
+/** MQTT subscription filter of a channel: parameters become '+'. */
+export function filter(show: string, name: ChannelName, params: TopicParams = {}): string {
+  const rel = CHANNELS[name].pattern.replace(/\{(\w+)\}/g, (_, p: string) => (params as Record<string, string | undefined>)[p] ?? '+');
+  return `${showRoot(show)}/${rel}`;
+}
+
+export interface ParsedTopic {
+  name: ChannelName;
+  params: TopicParams;
+}
+
+const compiled = (Object.keys(CHANNELS) as ChannelName[]).map((name) => {
+  const names: string[] = [];
+  const re = new RegExp('^' + CHANNELS[name].pattern.replace(/\{(\w+)\}/g, (_, p: string) => {
+    names.push(p);
+    return '([^/]+)';
+  }) + '$');
+  return { name, re, names };
+});
+
+/** Finds which channel a full topic belongs to; null for topics outside the contract. */
+export function parseTopic(show: string, full: string): ParsedTopic | null {
+  const root = showRoot(show) + '/';
+  if (!full.startsWith(root)) return null;
+  const rel = full.slice(root.length);
+  for (const c of compiled) {
+    const m = c.re.exec(rel);
+    if (m) {
+      const params: Record<string, string> = {};
+      c.names.forEach((n, i) => (params[n] = m[i + 1]!));
+      return { name: c.name, params };
+    }
+  }
+  return null;
+}

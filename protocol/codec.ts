@@ -52,7 +52,7 @@ export function decode<N extends ChannelName>(name: N, payload: Buffer | string)
   if (ch.bare === 'empty' && text === '') return { ok: true, value: {} as PayloadOf<N> };
   if (ch.bare === 'id' && !text.startsWith('{') && !text.startsWith('"')) {
     if (isId(text)) return { ok: true, value: { scene: text } as PayloadOf<N> };
-    return { ok: false, error: `"${text.slice(0, 80)}" is not a scene id (use a-z, 0-9 and '-')` };
+    return { ok: false, error: `"${String(text).slice(0, 80)}" is not a scene id (use a-z, 0-9 and '-')` };
   }
   let value: unknown;
   try {
@@ -61,7 +61,7 @@ export function decode<N extends ChannelName>(name: N, payload: Buffer | string)
     return { ok: false, error: `payload is not valid JSON (${(e as Error).message})` };
   }
   if (ch.bare === 'id' && typeof value === 'string') {
-    return isId(value) ? { ok: true, value: { scene: value } as PayloadOf<N> } : { ok: false, error: `"${value.slice(0, 80)}" is not a scene id` };
+    return isId(value) ? { ok: true, value: { scene: value } as PayloadOf<N> } : { ok: false, error: `"${String(value).slice(0, 80)}" is not a scene id` };
   }
   return check(name, value);
 }

@@ -19,6 +19,11 @@ function validatorFor(name: ChannelName): ValidateFunction {
   return v;
 }
 
+/** Compiles every validator up front, so the first cue of a show is not slowed by schema compilation. */
+export function precompileValidators(): void {
+  for (const name of Object.keys(CHANNELS) as ChannelName[]) validatorFor(name);
+}
+
 export type PayloadOf<N extends ChannelName> = Static<(typeof CHANNELS)[N]['schema']>;
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
 

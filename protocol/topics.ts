@@ -37,6 +37,7 @@ export const CHANNELS = {
   estop: { pattern: 'estop', qos: 1, retain: true, publisher: 'hub', schema: S.Estop, description: 'Show-wide emergency stop; retained so a node that (re)connects sees it first.' },
   transcript: { pattern: 'transcript', qos: 1, retain: false, publisher: 'node', schema: S.TranscriptLine, description: 'Each line as performed.' },
   showState: { pattern: 'show/state', qos: 1, retain: true, publisher: 'hub', schema: S.ShowState, description: 'Scene, standby cue and status of the show.' },
+  hubEvent: { pattern: 'hub/event/{kind}', qos: 1, retain: false, publisher: 'hub', schema: S.NodeEvent, description: 'A hub report: late or missing ack, cue skipped for a lost node, node lost, ...' },
   error: { pattern: 'error', qos: 0, retain: false, publisher: 'hub', schema: S.ErrorReport, description: 'Rejected messages and why (published by the hub and by nodes).' },
   consoleSceneStart: { pattern: 'console/scene/start', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleScenePayload, bare: 'id', description: 'Start a scene: payload is the scene id, bare or as {"scene": "id"}.' },
   consoleGo: { pattern: 'console/go', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'GO: fire the standby cue.' },

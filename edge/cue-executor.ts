@@ -1,0 +1,192 @@
+/**
+ * Runs the cues a node receives: drops repeats (QoS 1 may deliver twice), checks each cue against
+ * the node's capabilities and the safety gate, waits for its show-clock start time, performs it,
+ * and acks every step (accepted, rejected, started, done, failed).
+ */
+import type { CueT, CueAckStatusT, TranscriptLineT } from '../protocol/index.ts';
+import type { ProfileT } from '../firmware-config/profile-schema.ts';
+import type { HardwareBackend } from './hardware/types.ts';
+import type { SpeechEngine } from './voice/types.ts';
+import type { SafetyGate } from './safety.ts';
+import type { MotionController } from './motion.ts';
+import type { ShowClock } from './show-clock.ts';
+import { emotionColor } from './emotion-colors.ts';
+
+export interface CueSink {
+  ack(cue: string, status: CueAckStatusT, extra?: { reason?: string; durationMs?: number }): void;
+  transcript(line: Omit<TranscriptLineT, 'v' | 'ts' | 'node'>): void;
+}
+
+interface Running { cue: CueT; abort: AbortController }
+
+/** Remembers recent cue ids; ULIDs sort by time, so the oldest are dropped first. */
+class SeenIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly cap = 10000) {}
+  /** True the first time an id is seen. */
+  add(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.cap) this.ids.delete(this.ids.values().next().value!);
+    return true;
+  }
+}
+
+export class CueExecutor {
+  private readonly seen = new SeenIds();
+  private readonly running = new Map<string, Running>();
+  private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  readonly duplicatesDropped = { count: 0 };
+
+  constructor(
+    private readonly deps: {
+      profile: ProfileT;
+      hardware: HardwareBackend;
+      voice: SpeechEngine;
+      gate: SafetyGate;
+      motion: MotionController;
+      clock: ShowClock;
+      sink: CueSink;
+      character?: string;
+    },
+  ) {
+    deps.gate.on('stop-all', (reason: string) => this.stopAll(reason));
+  }
+
+  get runningCount(): number {
+    return this.running.size + this.scheduled.size;
+  }
+
+  /** Why a cue cannot run on this node, or null if it can (before its start time). */
+  private refuse(cue: CueT): string | null {
+    const { gate, profile } = this.deps;
+    const state = gate.state;
+    if (state === 'estopped' || state === 'fault') return `node is ${state} (${gate.reason})`;
+    const needsArm = cue.kind === 'motion' || cue.kind === 'gesture';
+    if (needsArm && state !== 'armed') return `node is not armed (state ${state}): nothing moves until the show is armed`;
+    if (cue.kind === 'motion') {
+      for (const id of Object.keys(cue.params.servos ?? {})) {
+        if (!profile.servos?.some((s) => s.id === id)) return `no servo "${id}" on this node (has: ${(profile.servos ?? []).map((s) => s.id).join(', ') || 'none'})`;
+      }
+      for (const id of Object.keys(cue.params.motors ?? {})) {
+        if (!profile.motors?.some((m) => m.id === id)) return `no motor "${id}" on this node (has: ${(profile.motors ?? []).map((m) => m.id).join(', ') || 'none'})`;
+      }
+    }
+    if (cue.kind === 'gesture' && !profile.gestures?.[cue.params.name]) {
+      return `no gesture "${cue.params.name}" on this node (has: ${Object.keys(profile.gestures ?? {}).join(', ') || 'none'})`;
+    }
+    if (cue.kind === 'light' && !profile.leds?.some((l) => l.id === cue.params.led)) return `no LED "${cue.params.led}" on this node`;
+    if (!this.deps.clock.synced) return 'no show clock yet (no hub heartbeat heard)';
+    return null;
+  }
+
+  /** Handles one received cue. */
+  receive(cue: CueT): void {
+    if (!this.seen.add(cue.id)) {
+      this.duplicatesDropped.count++;
+      return;
+    }
+    const { sink, clock } = this.deps;
+    const refusal = this.refuse(cue);
+    if (refusal) return sink.ack(cue.id, 'rejected', { reason: refusal });
+    const now = clock.showNow();
+    if (now > cue.deadline) return sink.ack(cue.id, 'rejected', { reason: `late: arrived ${Math.round(now - cue.deadline)} ms after its deadline` });
+    sink.ack(cue.id, 'accepted');
+    const delay = Math.max(0, cue.at - now);
+    const t = setTimeout(() => {
+      this.scheduled.delete(cue.id);
+      void this.start(cue);
+    }, delay);
+    this.scheduled.set(cue.id, t);
+  }
+
+  private async start(cue: CueT): Promise<void> {
+    const { sink } = this.deps;
+    const refusal = this.refuse(cue);
+    if (refusal) return sink.ack(cue.id, 'failed', { reason: refusal });
+    const abort = new AbortController();
+    this.running.set(cue.id, { cue, abort });
+    try {
+      await this.perform(cue, abort.signal);
+      if (abort.signal.aborted) sink.ack(cue.id, 'failed', { reason: String(abort.signal.reason ?? 'stopped') });
+      else sink.ack(cue.id, 'done');
+    } catch (e) {
+      sink.ack(cue.id, 'failed', { reason: abort.signal.aborted ? String(abort.signal.reason ?? 'stopped') : (e as Error).message });
+    } finally {
+      this.running.delete(cue.id);
+    }
+  }
+
+  private async perform(cue: CueT, signal: AbortSignal): Promise<void> {
+    const { sink, motion, hardware, voice, gate, profile, clock } = this.deps;
+    switch (cue.kind) {
+      case 'line': {
+        const p = cue.params;
+        const emotionLed = profile.leds?.find((l) => l.emotion);
+        if (emotionLed && p.emotion) hardware.writeLed(emotionLed.id, emotionColor(p.emotion), 0.3 + 0.7 * (p.intensity ?? 0.6));
+        const startShowTime = clock.showNow();
+        const utterance = await voice.speak({ text: p.text, language: p.language }, signal);
+        sink.ack(cue.id, 'started', { durationMs: utterance.durationMs });
+        sink.transcript({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs });
+        const jaw = profile.servos?.find((s) => s.role === 'jaw');
+        if (jaw && utterance.envelope && gate.canMove()) void motion.followEnvelope(jaw.id, utterance.envelope);
+        await utterance.done;
+        return;
+      }
+      case 'motion': {
+        const p = cue.params;
+        const duration = p.durationMs ?? 0;
+        sink.ack(cue.id, 'started', { durationMs: duration });
+        if (p.motors) motion.driveMotors(p.motors, duration || undefined);
+        const moves = p.servos ? motion.moveServos(p.servos, duration, p.easing ?? 'ease-in-out') : Promise.resolve();
+        await Promise.all([moves, sleep(duration, signal)]);
+        return;
+      }
+      case 'gesture': {
+        const frames = profile.gestures![cue.params.name]!;
+        sink.ack(cue.id, 'started', { durationMs: frames.reduce((a, f) => a + f.ms, 0) });
+        for (const f of frames) {
+          if (signal.aborted || !gate.canMove()) return;
+          await motion.moveServos(f.servos ?? {}, f.ms);
+        }
+        return;
+      }
+      case 'light': {
+        const p = cue.params;
+        sink.ack(cue.id, 'started', { durationMs: p.fadeMs ?? 0 });
+        hardware.writeLed(p.led, hexToRgb(p.color ?? '#ffffff'), p.brightness);
+        await sleep(p.fadeMs ?? 0, signal);
+        return;
+      }
+      case 'sound':
+      case 'wait': {
+        sink.ack(cue.id, 'started', { durationMs: cue.params.durationMs });
+        await sleep(cue.params.durationMs, signal);
+        return;
+      }
+    }
+  }
+
+  /** Ends every scheduled and running cue (stop command, e-stop, fault). */
+  stopAll(reason: string): void {
+    for (const [id, t] of this.scheduled) {
+      clearTimeout(t);
+      this.deps.sink.ack(id, 'failed', { reason });
+    }
+    this.scheduled.clear();
+    for (const r of this.running.values()) r.abort.abort(reason);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+}
+
+export function hexToRgb(hex: string): { r: number; g: number; b: number } {
+  const n = parseInt(hex.slice(1), 16);
+  return { r: (n >> 16) & 255, g: (n >> 8) & 255, b: n & 255 };
+}

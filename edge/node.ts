@@ -1,0 +1,285 @@
+/**
+ * An edge node: one robot's connection to the show. It connects with its Last Will (state lost,
+ * with the bdSeq of its birth), publishes its birth certificate, follows the hub's show clock,
+ * runs its cues through the safety gate, and reports state, heartbeats, telemetry and events.
+ * Every incoming payload is checked against the contract; a bad one is reported and dropped.
+ */
+import { connect, type MqttClient, type IClientOptions } from 'mqtt';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import {
+  topic, filter, parseTopic, decode, encode, SOFTWARE_VERSION, CHANNELS, precompileValidators,
+  type ChannelName, type PayloadOf, type NodeBirthT, type CueAckStatusT,
+} from '../protocol/index.ts';
+import type { LoadedProfile } from '../firmware-config/profile.ts';
+import type { HardwareBackend, SensorReading } from './hardware/types.ts';
+import type { SpeechEngine } from './voice/types.ts';
+import { SafetyGate, type SafetyEvent } from './safety.ts';
+import { MotionController } from './motion.ts';
+import { CueExecutor } from './cue-executor.ts';
+import { ShowClock } from './show-clock.ts';
+
+export interface EdgeNodeOptions {
+  show: string;
+  node: string;
+  character?: string;
+  brokerUrl: string;
+  profile: LoadedProfile;
+  hardware: HardwareBackend;
+  voice: SpeechEngine;
+  logger: Logger;
+  heartbeatMs?: number;
+  watchdogMs?: number;
+}
+
+export class EdgeNode {
+  readonly gate: SafetyGate;
+  readonly motion: MotionController;
+  readonly clock = new ShowClock();
+  readonly executor: CueExecutor;
+  private client: MqttClient | null = null;
+  private bdSeq = 0;
+  private hbSeq = 0;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly startedAt = Date.now();
+  private readonly log: Logger;
+  readonly rejected = { count: 0 };
+
+  constructor(private readonly o: EdgeNodeOptions) {
+    this.log = o.logger;
+    const profile = o.profile.profile;
+    this.gate = new SafetyGate(profile, o.hardware, o.watchdogMs ?? profile.safety?.watchdogMs ?? 500);
+    this.motion = new MotionController(profile, o.hardware, this.gate);
+    this.executor = new CueExecutor({
+      profile, hardware: o.hardware, voice: o.voice, gate: this.gate, motion: this.motion, clock: this.clock,
+      character: o.character,
+      sink: {
+        ack: (cue, status, extra) => this.ack(cue, status, extra),
+        transcript: (line) => this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line }),
+      },
+    });
+    this.gate.on('state', (state: string, reason: string) => {
+      this.log.info({ state, reason }, `node ${o.node} is ${state}: ${reason}`);
+      this.publishState();
+    });
+    this.gate.on('event', (e: SafetyEvent) => {
+      this.log.warn({ event: e.kind, ...e.data }, `safety event ${e.kind} on node ${o.node}`);
+      this.publish('nodeEvent', { node: o.node, kind: e.kind }, { v: 1, kind: e.kind, data: e.data, ts: Date.now() });
+    });
+    o.hardware.on('reading', (r: SensorReading) => {
+      this.gate.reading(r);
+      this.publish('nodeTelemetry', { node: o.node, sensor: r.sensor }, { v: 1, sensor: r.sensor, value: r.value, unit: r.unit, ts: Date.now() });
+    });
+    o.hardware.on('fault', (reason: string) => this.gate.hardwareFailed(reason));
+    o.hardware.on('recovered', () => this.gate.hardwareRecovered());
+    o.hardware.on('estop-input', (pressed: boolean) => this.gate.setEstopButton(pressed));
+    o.hardware.on('motion', (data: Record<string, unknown>) => this.publish('nodeEvent', { node: o.node, kind: 'motion' }, { v: 1, kind: 'motion', data, ts: Date.now() }));
+  }
+
+  get id(): string {
+    return this.o.node;
+  }
+
+  private willOptions(): IClientOptions['will'] {
+    return {
+      topic: topic(this.o.show, 'nodeState', { node: this.o.node }),
+      payload: Buffer.from(encode('nodeState', { v: 1, state: 'lost', reason: 'connection lost (Last Will)', bdSeq: this.bdSeq, ts: Date.now() })),
+      qos: 1,
+      retain: true,
+    };
+  }
+
+  async start(): Promise<void> {
+    precompileValidators();
+    await this.o.hardware.open();
+    this.o.hardware.safe('start');
+    const { show, node } = this.o;
+    this.client = connect(this.o.brokerUrl, {
+      clientId: `kuroko-${show}-node-${node}`,
+      clean: true,
+      keepalive: 5,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      will: this.willOptions(),
+    });
+    const client = this.client;
+    client.on('connect', () => {
+      (client.stream as Socket).setNoDelay?.(true);
+      this.log.info({ broker: this.o.brokerUrl, bdSeq: this.bdSeq }, `node ${node} connected to ${this.o.brokerUrl}`);
+      const subs: ChannelName[] = ['hubHeartbeat', 'hubState', 'estop', 'consoleEstop', 'nodeCue', 'nodeCmd'];
+      client.subscribe(subs.map((n) => filter(show, n, { node })), { qos: 1 });
+      this.publishBirth();
+      this.publishState();
+    });
+    client.on('close', () => {
+      // The next session gets a new birth/death sequence number, and its Will must carry it.
+      this.bdSeq = (this.bdSeq + 1) % 256;
+      client.options.will = this.willOptions();
+    });
+    client.on('error', (e) => this.log.error({ err: e.message }, `node ${node}: MQTT error: ${e.message}`));
+    client.on('message', (t, payload) => this.onMessage(t, payload));
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 1000);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`node ${node}: could not reach the broker at ${this.o.brokerUrl} within 10 s; is it running? (start the hub, or pass --broker)`)), 10000);
+      client.once('connect', () => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  private onMessage(t: string, payload: Buffer): void {
+    const parsed = parseTopic(this.o.show, t);
+    if (!parsed) return;
+    try {
+      switch (parsed.name) {
+        case 'hubHeartbeat': {
+          const m = this.decoded('hubHeartbeat', t, payload);
+          if (!m) return;
+          this.clock.observe(m.showTime, m.epoch);
+          this.gate.hubHeartbeat();
+          return;
+        }
+        case 'hubState': {
+          const m = this.decoded('hubState', t, payload);
+          if (m) this.log.info({ hub: m.status, epoch: m.epoch }, `hub is ${m.status}`);
+          return;
+        }
+        case 'estop': {
+          const m = this.decoded('estop', t, payload);
+          if (m) this.gate.setRemoteEstop(m.active, m.reason ?? `by ${m.source}`);
+          return;
+        }
+        case 'consoleEstop': {
+          // Nodes obey the console e-stop directly, so it works even when the hub is down.
+          const m = this.decoded('consoleEstop', t, payload);
+          if (m) this.gate.setRemoteEstop(true, m.reason ?? 'console e-stop');
+          return;
+        }
+        case 'nodeCue': {
+          const m = this.decoded('nodeCue', t, payload);
+          if (m) this.executor.receive(m);
+          return;
+        }
+        case 'nodeCmd': {
+          const m = this.decoded('nodeCmd', t, payload);
+          if (m) this.command(m);
+          return;
+        }
+        default:
+          return;
+      }
+    } catch (e) {
+      // Nothing a message says may crash a node.
+      this.reject(t, `internal error while handling it: ${(e as Error).message}`);
+    }
+  }
+
+  private decoded<N extends ChannelName>(name: N, t: string, payload: Buffer): PayloadOf<N> | null {
+    const r = decode(name, payload);
+    if (r.ok) return r.value;
+    this.reject(t, r.error);
+    return null;
+  }
+
+  private reject(t: string, error: string): void {
+    this.rejected.count++;
+    this.log.warn({ topic: t, error }, `node ${this.o.node} rejected a message on ${t}: ${error}`);
+    this.publish('error', {}, { v: 1, topic: t, error, reporter: `node/${this.o.node}`, ts: Date.now() });
+  }
+
+  private command(m: PayloadOf<'nodeCmd'>): void {
+    switch (m.cmd) {
+      case 'arm': {
+        const r = this.gate.arm();
+        if (!r.ok) {
+          this.log.warn({ reason: r.reason }, `node ${this.o.node} refused to arm: ${r.reason}`);
+          this.publish('nodeEvent', { node: this.o.node, kind: 'arm-refused' }, { v: 1, kind: 'arm-refused', data: { reason: r.reason }, ts: Date.now() });
+        }
+        return;
+      }
+      case 'disarm':
+        this.gate.disarm(m.reason ?? 'disarmed by the hub');
+        return;
+      case 'stop':
+        this.executor.stopAll(m.reason ?? 'stopped by the operator');
+        this.motion.stopAll();
+        return;
+      case 'rebirth':
+        this.publishBirth();
+        this.publishState();
+        return;
+    }
+  }
+
+  private ack(cue: string, status: CueAckStatusT, extra: { reason?: string; durationMs?: number } = {}): void {
+    this.publish('nodeCueAck', { node: this.o.node }, { v: 1, cue, node: this.o.node, status, ...extra, showTime: this.clock.showNow(), ts: Date.now() });
+  }
+
+  birth(): NodeBirthT {
+    const p = this.o.profile.profile;
+    return {
+      v: 1,
+      node: this.o.node,
+      ...(this.o.character ? { character: this.o.character } : {}),
+      bdSeq: this.bdSeq,
+      software: { name: 'kuroko-edge', version: SOFTWARE_VERSION },
+      platform: p.platform,
+      hardware: this.o.hardware.kind,
+      configHash: this.o.profile.hash,
+      capabilities: {
+        actuators: [
+          ...(p.servos ?? []).map((s) => ({ id: s.id, kind: 'servo' as const, min: s.min, max: s.max, rest: s.rest, maxSpeed: s.maxSpeed })),
+          ...(p.motors ?? []).map((m) => ({ id: m.id, kind: 'motor' as const, maxDuty: m.maxDuty })),
+          ...(p.leds ?? []).map((l) => ({ id: l.id, kind: 'led' as const })),
+        ],
+        sensors: (p.sensors ?? []).map((s) => ({ id: s.id, kind: s.kind, unit: s.kind === 'distance' ? 'cm' : s.kind === 'temperature' ? 'C' : 'frame' })),
+        gestures: Object.keys(p.gestures ?? {}),
+        voice: true,
+        localModel: false,
+      },
+      ts: Date.now(),
+    };
+  }
+
+  private publishBirth(): void {
+    this.publish('nodeBirth', { node: this.o.node }, this.birth());
+  }
+
+  private publishState(): void {
+    this.publish('nodeState', { node: this.o.node }, { v: 1, state: this.gate.state, reason: this.gate.reason, bdSeq: this.bdSeq, ts: Date.now() });
+  }
+
+  private heartbeat(): void {
+    this.publish('nodeHeartbeat', { node: this.o.node }, {
+      v: 1,
+      seq: this.hbSeq++,
+      state: this.gate.state,
+      uptimeS: (Date.now() - this.startedAt) / 1000,
+      clockOffsetMs: this.clock.offsetMs,
+      hubAgeMs: this.clock.hubAgeMs(),
+      rssBytes: process.memoryUsage.rss(),
+      ts: Date.now(),
+    });
+  }
+
+  private publish<N extends ChannelName>(name: N, params: { node?: string; sensor?: string; kind?: string }, payload: PayloadOf<N>): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const ch = CHANNELS[name];
+    client.publish(topic(this.o.show, name, params), encode(name, payload), { qos: ch.qos, retain: ch.retain });
+  }
+
+  async stop(reason = 'node shut down'): Promise<void> {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.executor.stopAll(reason);
+    this.motion.close();
+    this.gate.close();
+    this.o.hardware.safe(reason);
+    const client = this.client;
+    if (client?.connected) {
+      // A clean shutdown says so itself, since a clean disconnect suppresses the Last Will.
+      await client.publishAsync(topic(this.o.show, 'nodeState', { node: this.o.node }),
+        encode('nodeState', { v: 1, state: 'lost', reason, bdSeq: this.bdSeq, ts: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
+    }
+    await client?.endAsync().catch(() => undefined);
+    await this.o.hardware.close();
+  }
+}

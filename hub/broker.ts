@@ -1,0 +1,43 @@
+/**
+ * The embedded MQTT broker (aedes), the default when no --broker is given, so a show runs with
+ * nothing else installed. Production uses Mosquitto (see deploy/mosquitto/). aedes speaks
+ * MQTT 3.1.1 only, which is all Kuroko needs.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Aedes } from 'aedes';
+
+export interface EmbeddedBroker {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedBroker(port = 1883, host = '0.0.0.0'): Promise<EmbeddedBroker> {
+  const aedes = await Aedes.createBroker({ drainTimeout: 30000 });
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    // Without TCP_NODELAY the first small packet on a fresh connection waits ~40 ms (Nagle + delayed ACK).
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'EADDRINUSE'
+        ? new Error(`port ${port} is already in use (another MQTT broker, or another Kuroko?): stop it, or pass --port N, or use it with --broker mqtt://127.0.0.1:${port}`)
+        : e);
+    });
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as { port: number }).port;
+  return {
+    url: `mqtt://127.0.0.1:${actual}`,
+    port: actual,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => aedes.close(() => r()));
+    },
+  };
+}

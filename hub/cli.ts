@@ -1,0 +1,56 @@
+/**
+ * `kuroko hub`: runs the hub for one show until interrupted.
+ */
+import { parseArgs } from 'node:util';
+import { createLogger } from '../bin/log.ts';
+import { UsageError } from '../bin/errors.ts';
+import { loadShow } from './show/load.ts';
+import { Hub } from './hub.ts';
+
+export const HUB_HELP = `kuroko hub — run the hub of a show
+
+Usage:
+  kuroko hub --show FILE [--broker URL | --port N] [--journal-dir DIR]
+
+Options:
+  --show FILE        the show file (YAML), e.g. hub/shows/blade.yaml
+  --broker URL       use this MQTT broker (e.g. mqtt://127.0.0.1:1883 for Mosquitto);
+                     without it the hub starts its embedded broker
+  --port N           port of the embedded broker (default 1883)
+  --journal-dir DIR  where the show journal (JSON Lines) goes (default var/journal)
+  --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default info)
+  -h, --help         this help
+
+Operators drive the show over MQTT: see README "Console commands".`;
+
+export function parsePort(s: string | undefined, fallback: number): number {
+  if (s === undefined) return fallback;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port ${s} is not a port number (0-65535)`);
+  return n;
+}
+
+export async function runHubCli(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      show: { type: 'string' }, broker: { type: 'string' }, port: { type: 'string' },
+      'journal-dir': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) { console.log(HUB_HELP); return 0; }
+  if (!values.show) throw new UsageError('kuroko hub: --show FILE is required (see kuroko hub --help)');
+  if (values.broker && values.port) throw new UsageError('kuroko hub: give --broker (an external broker) or --port (the embedded one), not both');
+  const log = createLogger('hub', values['log-level']);
+  const show = loadShow(values.show);
+  const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log });
+  await hub.start();
+  log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await hub.stop();
+  return 0;
+}

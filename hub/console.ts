@@ -1,0 +1,97 @@
+/**
+ * Console commands, as an operator types them with mosquitto_pub (or presses them on the page):
+ * scene/start, go, stop, arm, disarm, estop, release. Each is answered on console/reply with ok
+ * or an error a person can read.
+ */
+import type { ChannelName } from '../protocol/index.ts';
+import type { Hub } from './hub.ts';
+
+export type CommandResult = { ok: boolean; message: string };
+
+const NAMES: Partial<Record<ChannelName, string>> = {
+  consoleSceneStart: 'scene/start', consoleGo: 'go', consoleStop: 'stop', consoleArm: 'arm',
+  consoleDisarm: 'disarm', consoleEstop: 'estop', consoleRelease: 'release',
+};
+
+export class ConsoleCommands {
+  constructor(private readonly hub: Hub) {}
+
+  async handle(name: ChannelName, topicName: string, payload: Buffer): Promise<void> {
+    const command = NAMES[name];
+    if (!command) return;
+    const decoded = this.hub.decoded(name as 'consoleGo', topicName, payload);
+    let result: CommandResult;
+    if (!decoded) {
+      result = { ok: false, message: `${command}: bad payload; see the error topic (send an empty payload or valid JSON)` };
+    } else {
+      try {
+        result = await this.run(command, decoded as { scene?: string; reason?: string });
+      } catch (e) {
+        result = { ok: false, message: `${command} failed: ${(e as Error).message}` };
+      }
+    }
+    this.reply(command, result);
+  }
+
+  reply(command: string, r: CommandResult): void {
+    this.hub.publish('consoleReply', {}, { v: 1, command, ok: r.ok, message: r.message, ts: Date.now() });
+  }
+
+  /** Runs one command; the web page calls this too. */
+  async run(command: string, args: { scene?: string; reason?: string } = {}): Promise<CommandResult> {
+    const hub = this.hub;
+    const pb = hub.playback;
+    switch (command) {
+      case 'scene/start': {
+        if (hub.estopActive) return { ok: false, message: `scene ${args.scene} not started: e-stop is active (release, arm, then start)` };
+        const r = pb.startScene(args.scene!);
+        const armed = hub.registry.all().filter((n) => n.state === 'armed').length;
+        if (r.ok && armed === 0) return { ok: true, message: `${r.message}; note: no node is armed, so nothing will move (lines only)` };
+        return r;
+      }
+      case 'go':
+        if (hub.estopActive) return { ok: false, message: 'GO refused: e-stop is active (release, then arm)' };
+        return pb.go();
+      case 'stop':
+        return pb.stop(args.reason ?? 'stopped by the operator');
+      case 'arm':
+        return this.arm();
+      case 'disarm': {
+        for (const n of hub.registry.all()) hub.publish('nodeCmd', { node: n.id }, { v: 1, cmd: 'disarm', reason: args.reason ?? 'disarmed by the operator', ts: Date.now() });
+        pb.stop('disarmed');
+        return { ok: true, message: 'disarm sent to every node; nothing moves until arm' };
+      }
+      case 'estop':
+        hub.estopActive = true;
+        hub.publish('estop', {}, { v: 1, active: true, source: 'console', ...(args.reason ? { reason: args.reason } : {}), ts: Date.now() });
+        pb.stop(`e-stop${args.reason ? `: ${args.reason}` : ''}`);
+        return { ok: true, message: 'E-STOP: every node stopped and holds. Clear it with release, then arm.' };
+      case 'release':
+        hub.estopActive = false;
+        hub.publish('estop', {}, { v: 1, active: false, source: 'console', ts: Date.now() });
+        return { ok: true, message: 'e-stop released; nodes stay disarmed until arm' };
+      default:
+        return { ok: false, message: `unknown command ${command}` };
+    }
+  }
+
+  private async arm(): Promise<CommandResult> {
+    const hub = this.hub;
+    if (hub.estopActive) return { ok: false, message: 'arm refused: e-stop is active; release it first' };
+    const targets = hub.registry.all().filter((n) => hub.registry.isOnline(n.id));
+    const offline = hub.registry.all().filter((n) => !hub.registry.isOnline(n.id)).map((n) => n.id);
+    if (targets.length === 0) return { ok: false, message: 'arm refused: no node is online' };
+    for (const n of targets) hub.publish('nodeCmd', { node: n.id }, { v: 1, cmd: 'arm', ts: Date.now() });
+    // Wait (briefly) for the nodes to say they are armed, so the reply tells the truth.
+    const deadline = Date.now() + 1500;
+    while (Date.now() < deadline && targets.some((n) => hub.registry.get(n.id)?.state !== 'armed')) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const armed = targets.filter((n) => hub.registry.get(n.id)?.state === 'armed').map((n) => n.id);
+    const notArmed = targets.filter((n) => hub.registry.get(n.id)?.state !== 'armed').map((n) => `${n.id} (${hub.registry.get(n.id)?.state}: ${hub.registry.get(n.id)?.reason ?? ''})`);
+    const parts = [`armed: ${armed.join(', ') || 'none'}`];
+    if (notArmed.length) parts.push(`not armed: ${notArmed.join(', ')}`);
+    if (offline.length) parts.push(`offline: ${offline.join(', ')}`);
+    return { ok: armed.length > 0 && notArmed.length === 0, message: parts.join('; ') };
+  }
+}

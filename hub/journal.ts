@@ -1,0 +1,45 @@
+/**
+ * The show journal: every performed line, cue outcome and event, appended as JSON Lines and
+ * written synchronously, so a crash loses nothing already performed.
+ */
+import { appendFileSync, mkdirSync, readFileSync, openSync, closeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { TranscriptLineT } from '../protocol/index.ts';
+
+export type JournalRecord =
+  | { type: 'line'; at: string; line: TranscriptLineT }
+  | { type: 'cue'; at: string; scene: string; cue: string; node?: string; status: string; reason?: string; latencyMs?: number }
+  | { type: 'event'; at: string; source: string; kind: string; data: Record<string, unknown> }
+  | { type: 'show'; at: string; action: string; detail?: string };
+
+type Without<T> = T extends unknown ? Omit<T, 'at'> : never;
+
+export class Journal {
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    // Open once to fail early (permissions, disk) rather than in mid-show.
+    closeSync(openSync(file, 'a'));
+  }
+
+  append(record: Without<JournalRecord>): void {
+    appendFileSync(this.file, JSON.stringify({ at: new Date().toISOString(), ...record }) + '\n');
+  }
+}
+
+/** Reads a journal back; a torn last line (a crash mid-write) is skipped, not fatal. */
+export function readJournal(file: string): JournalRecord[] {
+  const out: JournalRecord[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as JournalRecord);
+    } catch {
+      // skip a partial line
+    }
+  }
+  return out;
+}
+
+export function transcriptOf(records: JournalRecord[]): TranscriptLineT[] {
+  return records.flatMap((r) => (r.type === 'line' ? [r.line] : []));
+}

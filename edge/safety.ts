@@ -147,8 +147,8 @@ export class SafetyGate extends EventEmitter {
       const first = !this.remoteEstop;
       this.remoteEstop = { reason };
       this.cut(`e-stop: ${reason}`);
-      if (first) this.event('estop', { reason });
       this.update(`e-stop: ${reason}`);
+      if (first) this.event('estop', { reason });
     } else {
       const was = !!this.remoteEstop || this.localEstopLatched;
       this.remoteEstop = null;
@@ -165,8 +165,8 @@ export class SafetyGate extends EventEmitter {
     if (pressed) {
       this.localEstopLatched = true;
       this.cut('e-stop button pressed');
-      this.event('estop-button', { pressed: true });
       this.update('e-stop button pressed');
+      this.event('estop-button', { pressed: true });
     } else {
       this.event('estop-button', { pressed: false, note: 'latched until a release' });
     }

@@ -140,7 +140,7 @@ export class Hub extends EventEmitter {
         case 'nodeBirth': { const m = this.decoded('nodeBirth', t, payload); if (m) { this.registry.birth(node!, m); this.emit('birth', node, m); } return; }
         case 'nodeState': { const m = this.decoded('nodeState', t, payload); if (m) this.registry.state(node!, m.state, m.reason, m.bdSeq); return; }
         case 'nodeHeartbeat': { const m = this.decoded('nodeHeartbeat', t, payload); if (m) this.registry.heartbeat(node!, m); return; }
-        case 'nodeCueAck': { const m = this.decoded('nodeCueAck', t, payload); if (m) this.playback.onAck(node!, m); return; }
+        case 'nodeCueAck': { const m = this.decoded('nodeCueAck', t, payload); if (m) { this.playback.onAck(node!, m); this.emit('ack', node, m); } return; }
         case 'nodeEvent': {
           const m = this.decoded('nodeEvent', t, payload);
           if (m) {

@@ -6,7 +6,7 @@ import { createLogger } from '../bin/log.ts';
 import { UsageError } from '../bin/errors.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
-import { WEB_OPTIONS, WEB_HELP, startWebFromFlags, describeWeb } from './web/start.ts';
+import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 
 export const HUB_HELP = `kuroko hub — run the hub of a show
 
@@ -48,15 +48,10 @@ export async function runHubCli(argv: string[]): Promise<number> {
   if (values.broker && values.port) throw new UsageError('kuroko hub: give --broker (an external broker) or --port (the embedded one), not both');
   const log = createLogger('hub', values['log-level']);
   const show = loadShow(values.show);
+  const webOptions = parseWebFlags(values);
   const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log });
   await hub.start();
-  let web;
-  try {
-    web = (await startWebFromFlags(hub, values)).web;
-  } catch (e) {
-    await hub.stop();
-    throw e;
-  }
+  const web = await startWebOrStopHub(hub, webOptions);
   log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);
   // The page address carries the token, so it goes to stdout (the operator's terminal), not the log.
   console.log(`Kuroko hub — "${show.title}"\n${describeWeb(web, { lan: true }).join('\n')}`);

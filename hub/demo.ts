@@ -12,7 +12,7 @@ import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
 import { parsePort } from './cli.ts';
 import { transcriptToSrt } from './srt.ts';
-import { WEB_OPTIONS, WEB_HELP, startWebFromFlags, describeWeb } from './web/start.ts';
+import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 import type { TranscriptLineT } from '../protocol/index.ts';
 import type { NodeInfo } from './registry.ts';
 import type { Report } from './playback.ts';
@@ -54,17 +54,12 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   if (values.help) { console.log(DEMO_HELP); return 0; }
   const show = loadShow(values.show!);
   const port = parsePort(values.port, 1883);
+  const webOptions = parseWebFlags(values);
   const log = createLogger('demo', values['log-level']);
   const hub = new Hub({ show, port, logger: log });
   const out = (s: string) => process.stdout.write(s + '\n');
   await hub.start();
-  let web;
-  try {
-    web = (await startWebFromFlags(hub, values)).web;
-  } catch (e) {
-    await hub.stop();
-    throw e;
-  }
+  const web = await startWebOrStopHub(hub, webOptions);
   const brokerPort = hub.broker!.port;
   const names = Object.fromEntries(show.cast.map((c) => [c.id, c.name]));
   const width = Math.max(...show.cast.map((c) => c.name.length));

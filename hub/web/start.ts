@@ -5,7 +5,7 @@
 import { UsageError } from '../../bin/errors.ts';
 import type { Hub } from '../hub.ts';
 import { resolveToken } from './auth.ts';
-import { startWebServer, DEFAULT_HTTP_PORT, type WebServer } from './server.ts';
+import { startWebServer, DEFAULT_HTTP_PORT, type WebServer, type WebServerOptions } from './server.ts';
 
 export const WEB_OPTIONS = {
   'http-port': { type: 'string' },
@@ -20,26 +20,36 @@ export const WEB_HELP = `  --http-port N      port of the stage manager's web pa
 
 export interface WebFlags { 'http-port'?: string; token?: string; 'read-only-view'?: boolean }
 
-export async function startWebFromFlags(hub: Hub, flags: WebFlags): Promise<{ web: WebServer; tokenGenerated: boolean }> {
+/** Checks the flags before anything starts, so a bad one costs nothing. */
+export function parseWebFlags(flags: WebFlags): WebServerOptions {
   let port = DEFAULT_HTTP_PORT;
   if (flags['http-port'] !== undefined) {
     port = Number(flags['http-port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--http-port ${flags['http-port']} is not a port number (0-65535)`);
   }
-  let resolved: { token: string; generated: boolean };
+  let token: string;
   try {
-    resolved = resolveToken(flags.token);
+    token = resolveToken(flags.token).token;
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const web = await startWebServer(hub, {
+  return {
     port,
-    token: resolved.token,
+    token,
     readOnlyView: !!flags['read-only-view'],
     // Only the default port may move: a port the operator chose fails loudly instead.
     portFallback: flags['http-port'] === undefined,
-  });
-  return { web, tokenGenerated: resolved.generated };
+  };
+}
+
+/** Starts the page for a started hub; if it cannot, stops the hub and throws. */
+export async function startWebOrStopHub(hub: Hub, o: WebServerOptions): Promise<WebServer> {
+  try {
+    return await startWebServer(hub, o);
+  } catch (e) {
+    await hub.stop();
+    throw e;
+  }
 }
 
 /** What to print: the page with its token, and where the metrics are. */

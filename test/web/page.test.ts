@@ -4,7 +4,7 @@
  * stage (arm, scene, GO, curator, show mode, E-STOP), as an operator would.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { startStage, waitForNodes, launchChromium, TOKEN, type Stage } from './harness.ts';
 import { startWebServer } from '../../hub/web/server.ts';
@@ -221,5 +221,10 @@ describe('the stage manager page', () => {
     expect(body).toMatch(/^kuroko_node_resident_memory_bytes\{node="bob"\} \d{7,}/m);
     expect(body).toMatch(/^kuroko_node_sensor_value\{node="carol",sensor="front-distance",unit="cm"\} \d+/m);
     expect(body).toMatch(/^kuroko_network_receive_bytes_total\{interface="lo"\} \d+/m);
+    // Every metric the sample Grafana dashboard queries is one the hub exports.
+    const dashboard = readFileSync('deploy/grafana/kuroko-dashboard.json', 'utf8');
+    const queried = new Set([...dashboard.matchAll(/kuroko_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+    const exported = new Set([...body.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+    expect([...queried].filter((n) => !exported.has(n))).toEqual([]);
   });
 });

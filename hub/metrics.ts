@@ -134,10 +134,15 @@ export function createHubMetrics(hub: Hub, o: HubMetricsOptions = {}): HubMetric
     },
   });
   const sensor = new Gauge({
-    name: 'kuroko_node_sensor_value', help: 'Last telemetry value of each node sensor (and node metrics, sensor "metrics-*")',
+    name: 'kuroko_node_sensor_value', help: 'Last telemetry value of each node sensor',
     labelNames: ['node', 'sensor', 'unit'], registers,
   });
+  const nodeMetric = new Gauge({
+    name: 'kuroko_node_metric', help: 'Metrics a node sends as telemetry (sensor "metrics-NAME"), by NAME',
+    labelNames: ['node', 'metric', 'unit'], registers,
+  });
   const estops = new Counter({ name: 'kuroko_estop_events_total', help: 'Show-wide e-stops (console, page or node button)', registers });
+  const births = new Counter({ name: 'kuroko_node_births_total', help: 'Node births: each start, reconnect or rebirth of a node', labelNames: ['node'], registers });
   const restarts = new Counter({ name: 'kuroko_node_restarts_total', help: 'Node restarts: a birth with a new bdSeq', labelNames: ['node'], registers });
   const faults = new Counter({ name: 'kuroko_node_faults_total', help: 'Times a node entered the fault state', labelNames: ['node'], registers });
   const lost = new Counter({ name: 'kuroko_node_lost_total', help: 'Times a node was lost (Will, or heartbeats stopped)', labelNames: ['node'], registers });
@@ -192,9 +197,13 @@ export function createHubMetrics(hub: Hub, o: HubMetricsOptions = {}): HubMetric
       const gap = deadAirMeter.next(l);
       if (gap !== null) deadAir.observe(gap / 1000);
     }],
-    ['telemetry', (node: string, t: TelemetryT) => sensor.set({ node, sensor: t.sensor, unit: t.unit }, t.value)],
+    ['telemetry', (node: string, t: TelemetryT) => {
+      if (t.sensor.startsWith('metrics-')) nodeMetric.set({ node, metric: t.sensor.slice(8), unit: t.unit }, t.value);
+      else sensor.set({ node, sensor: t.sensor, unit: t.unit }, t.value);
+    }],
     ['show-state', (s: ShowStateT) => { if (s.estop && !estopActive) estops.inc(); estopActive = s.estop; }],
     ['birth', (node: string, b: NodeBirthT) => {
+      births.inc({ node });
       const prev = bdSeqs.get(node);
       if (prev !== undefined && prev !== b.bdSeq) restarts.inc({ node });
       bdSeqs.set(node, b.bdSeq);

@@ -28,7 +28,7 @@ export interface LiveStageOptions { token: string; readOnlyView: boolean }
 export class LiveStage {
   private readonly clients = new Set<Client>();
   private readonly log: LogEntry[] = [];
-  private readonly lineSeen = new Map<TranscriptLineT, number>();
+  private readonly lineSeen = new WeakMap<TranscriptLineT, number>(); // when each line arrived
   private readonly telemetry = new Map<string, Record<string, { value: number; unit: string }>>();
   private pendingTelemetry = new Map<string, { node: string; sensor: string; value: number; unit: string }>();
   private readonly latency = new Map<string, number>();

@@ -12,7 +12,9 @@ import { DeadAirMeter } from '../../hub/metrics/dead-air.ts';
 import { parseNvidiaSmi, findOnPath, startGpuSampler, type GpuSample } from '../../hub/metrics/gpu.ts';
 import { parseNetDev } from '../../hub/metrics/netdev.ts';
 import { resolveToken, tokenMatches } from '../../hub/web/auth.ts';
-import { recordModelRequest, processRegistry } from '../../hub/metrics.ts';
+import { EventEmitter } from 'node:events';
+import { recordModelRequest, processRegistry, createHubMetrics } from '../../hub/metrics.ts';
+import type { Hub } from '../../hub/hub.ts';
 import { serveStatic } from '../../hub/web/static.ts';
 
 afterEach(() => { vi.useRealTimers(); });
@@ -155,4 +157,53 @@ it('serves nothing outside the public folder', async () => {
   expect(await serveStatic('/%2e%2e/server.ts', res)).toBe(false);
   expect(await serveStatic('/nope.js', res)).toBe(false);
   expect(await serveStatic('/app.js', res)).toBe(true);
+});
+
+describe('createHubMetrics', () => {
+  it('counts restarts, faults, e-stops, rejections and dead air from the hub events', async () => {
+    const nodes = [{ id: 'a', state: 'ready', rssBytes: 50_000_000 }, { id: 'b', state: 'lost' }];
+    const registry = { all: () => nodes, isOnline: (id: string) => nodes.find((n) => n.id === id)!.state !== 'lost' };
+    const hub = Object.assign(new EventEmitter(), { registry, playback: new EventEmitter(), rejected: { count: 0 }, estopActive: false });
+    const m = createHubMetrics(hub as unknown as Hub, { pathEnv: '' });
+    try {
+      const birth = (bdSeq: number) => hub.emit('birth', 'a', { bdSeq });
+      birth(0); birth(0); birth(1);
+      hub.emit('node-state', { id: 'a', state: 'fault' }, 'ready');
+      hub.emit('show-state', { estop: true });
+      hub.emit('show-state', { estop: true });
+      hub.emit('show-state', { estop: false });
+      hub.emit('show-state', { estop: true });
+      hub.emit('telemetry', 'a', { sensor: 'metrics-queue', value: 3, unit: 'count' });
+      hub.emit('telemetry', 'a', { sensor: 'front-distance', value: 42, unit: 'cm' });
+      hub.playback.emit('ack-latency', { node: 'a', latencyMs: 12 });
+      hub.emit('line', { character: 'x', scene: 's', startShowTime: 0, durationMs: 1000 });
+      hub.emit('line', { character: 'y', scene: 's', startShowTime: 1300, durationMs: 1000 });
+      hub.emit('hub-error', 'mqtt', new Error('x'));
+      hub.rejected.count = 2;
+      let text = await m.metrics();
+      expect(text).toMatch(/^kuroko_node_births_total\{node="a"\} 3$/m);
+      expect(text).toMatch(/^kuroko_node_restarts_total\{node="a"\} 1$/m);
+      expect(text).toMatch(/^kuroko_node_faults_total\{node="a"\} 1$/m);
+      expect(text).toMatch(/^kuroko_estop_events_total 2$/m);
+      expect(text).toMatch(/^kuroko_node_metric\{node="a",metric="queue",unit="count"\} 3$/m);
+      expect(text).toMatch(/^kuroko_node_sensor_value\{node="a",sensor="front-distance",unit="cm"\} 42$/m);
+      expect(text).not.toContain('sensor="metrics-queue"');
+      expect(text).toMatch(/^kuroko_cue_ack_latency_seconds_sum\{node="a"\} 0.012$/m);
+      expect(text).toMatch(/^kuroko_dead_air_seconds_sum 0.3$/m);
+      expect(text).toMatch(/^kuroko_process_errors_total\{process="hub",kind="mqtt"\} 1$/m);
+      expect(text).toMatch(/^kuroko_rejected_messages_total\{process="hub"\} 2$/m);
+      expect(text).toMatch(/^kuroko_nodes_online 1$/m);
+      expect(text).toMatch(/^kuroko_node_state\{node="b",state="lost"\} 1$/m);
+      // A lost node's memory is not reported as current.
+      expect(text).toMatch(/^kuroko_node_resident_memory_bytes\{node="a"\} 50000000$/m);
+      expect(text).not.toMatch(/kuroko_node_resident_memory_bytes\{node="b"\}/);
+      hub.rejected.count = 5;
+      text = await m.metrics();
+      expect(text).toMatch(/^kuroko_rejected_messages_total\{process="hub"\} 5$/m);
+    } finally {
+      m.close();
+    }
+    expect(hub.listenerCount('line')).toBe(0);
+    expect(hub.playback.listenerCount('ack-latency')).toBe(0);
+  });
 });

@@ -65,7 +65,7 @@ function renderNodes() {
     const c = castOfNode(n.id);
     const sp = c && st.speaking.get(c.id);
     const tel = st.telemetry[n.id] ?? {};
-    const sensors = Object.entries(tel).map(([k, v]) => `${k} ${Number(v.value).toFixed(v.unit === 'C' ? 1 : 0)} ${v.unit}`).join(' · ');
+    const sensors = Object.entries(tel).filter(([k]) => !k.startsWith('metrics-')).map(([k, v]) => `${k} ${Number(v.value).toFixed(v.unit === 'C' ? 1 : 0)} ${v.unit}`).join(' · ');
     const lat = st.latency[n.id];
     const facts = [
       lat !== undefined ? `ack ${lat.toFixed(0)} ms` : null,

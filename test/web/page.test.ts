@@ -191,6 +191,30 @@ describe('the stage manager page', () => {
     }
   }, 20000);
 
+  it('says so when the hub goes away, and the page reconnects when it is back', async () => {
+    const own = await startWebServer(stage.hub, { port: 0, host: '127.0.0.1', token: TOKEN });
+    const port = own.port;
+    const p = await browser.newPage();
+    try {
+      await p.goto(own.pageUrl);
+      await expect.poll(() => p.locator('#conn').textContent()).toBe('live');
+      expect(await p.locator('#offline').isVisible()).toBe(false);
+      await own.close();
+      await expect.poll(() => p.locator('#offline').isVisible()).toBe(true);
+      await p.click('#go');
+      await expect.poll(() => p.locator('#message').textContent()).toContain('not connected');
+      const again = await startWebServer(stage.hub, { port, host: '127.0.0.1', token: TOKEN });
+      try {
+        await expect.poll(() => p.locator('#conn').textContent(), { timeout: 10000 }).toBe('live');
+        expect(await p.locator('#offline').isVisible()).toBe(false);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await p.close();
+    }
+  }, 30000);
+
   it('serves the transcript as .srt', async () => {
     const res = await fetch(`${stage.web.url}/transcript.srt?token=${TOKEN}`);
     expect(res.status).toBe(200);

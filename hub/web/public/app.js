@@ -150,27 +150,40 @@ function renderSettings() {
   $('next-speaker').value = s.nextSpeaker ?? '';
 }
 
+// Each waiting line is built once; the countdown tick only updates its bar and seconds, so a
+// press on Approve is never lost to a re-render.
 function renderCurate() {
   const box = $('curate-list');
-  const now = Date.now();
   $('curator').hidden = st.curate.size === 0;
-  box.replaceChildren(...[...st.curate.values()].map(({ item, until }) => {
-    const left = Math.max(0, until - now);
-    const pct = item.deadlineMs ? (100 * left) / item.deadlineMs : 0;
+  for (const child of [...box.children]) if (!st.curate.has(child.dataset.curate)) child.remove();
+  for (const { item } of st.curate.values()) {
+    if (box.querySelector(`[data-curate="${CSS.escape(item.id)}"]`)) continue;
     const decide = (decision) => async () => {
       const r = await link.send({ type: 'curate', id: item.id, decision });
       say(r.message, r.ok);
     };
-    return el('div', { class: 'curate', 'data-curate': item.id },
+    box.append(el('div', { class: 'curate', 'data-curate': item.id },
       el('div', { class: 'speaker', textContent: `${nameOf(item.character)}${item.emotion ? ` (${item.emotion})` : ''}` }),
       el('div', { class: 'text', textContent: item.text }),
-      el('div', { class: 'countdown' }, el('div', { class: 'bar', style: `width:${pct}%` })),
-      el('div', { class: 'secs muted', textContent: `auto-approve in ${(left / 1000).toFixed(0)} s` }),
+      el('div', { class: 'countdown' }, el('div', { class: 'bar' })),
+      el('div', { class: 'secs muted' }),
       el('div', { class: 'row' },
         el('button', { class: 'approve', textContent: 'Approve', onclick: decide('approved') }),
         el('button', { class: 'veto', textContent: 'Veto', onclick: decide('vetoed') }),
-        el('button', { class: 'regen', textContent: 'Regenerate', onclick: decide('regenerate') })));
-  }));
+        el('button', { class: 'regen', textContent: 'Regenerate', onclick: decide('regenerate') }))));
+  }
+  tickCurate();
+}
+
+function tickCurate() {
+  const now = Date.now();
+  for (const { item, until } of st.curate.values()) {
+    const box = $('curate-list').querySelector(`[data-curate="${CSS.escape(item.id)}"]`);
+    if (!box) continue;
+    const left = Math.max(0, until - now);
+    box.querySelector('.bar').style.width = `${item.deadlineMs ? (100 * left) / item.deadlineMs : 0}%`;
+    box.querySelector('.secs').textContent = `auto-approve in ${Math.ceil(left / 1000)} s`;
+  }
 }
 
 // Speaking lines and curator countdowns run out on the page's own clock.
@@ -179,7 +192,7 @@ setInterval(() => {
   let changed = false;
   for (const [k, v] of st.speaking) if (v.until <= now) { st.speaking.delete(k); changed = true; }
   if (changed) { renderNodes(); renderNow(); }
-  if (st.curate.size) renderCurate();
+  if (st.curate.size) tickCurate();
 }, 250);
 
 // ---- messages from the hub ----------------------------------------------------------------
@@ -200,6 +213,7 @@ function onMessage(m) {
       $('role').className = `badge role-${m.role}`;
       document.body.classList.toggle('viewer', m.role !== 'operator');
       renderShow();
+      $('curate-list').replaceChildren();
       $('transcript').replaceChildren();
       s.transcript.forEach(addTranscript);
       $('log').replaceChildren();
@@ -236,6 +250,8 @@ const link = connect({
   onStatus: (s) => {
     $('conn').textContent = s;
     $('conn').className = `badge conn-${s}`;
+    // Say it loudly: while the link is down, no control reaches the hub.
+    $('offline').hidden = s !== 'reconnecting';
   },
 });
 

@@ -5,6 +5,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { startStage, waitForNodes, launchChromium, TOKEN, type Stage } from './harness.ts';
 import { startWebServer } from '../../hub/web/server.ts';
@@ -24,12 +25,15 @@ async function expectAllStates(state: string): Promise<void> {
 
 beforeAll(async () => {
   // Start the browser while the nodes boot: both take seconds on a busy machine.
-  const [s, b] = await Promise.all([startStage(), launchChromium()]);
-  stage = s;
-  browser = b;
+  const [s, b] = await Promise.allSettled([startStage(), launchChromium()]);
+  // Keep whatever started, so afterAll stops it even when the other failed.
+  if (s.status === 'fulfilled') stage = s.value;
+  if (b.status === 'fulfilled') browser = b.value;
+  if (b.status === 'rejected') throw b.reason;
+  if (s.status === 'rejected') throw s.reason;
   await waitForNodes(stage);
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-}, 60000);
+}, 90000); // generous: the machine is shared, and four node processes start at once
 
 afterAll(async () => {
   await browser?.close();
@@ -214,6 +218,21 @@ describe('the stage manager page', () => {
       await p.close();
     }
   }, 30000);
+
+  it('takes a free port when the default one is taken, and fails on a taken port that was asked for', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const moved = await startWebServer(stage.hub, { port: taken, host: '127.0.0.1', token: TOKEN, portFallback: true });
+      expect(moved.fellBack).toBe(true);
+      expect(moved.port).not.toBe(taken);
+      await moved.close();
+      await expect(startWebServer(stage.hub, { port: taken, host: '127.0.0.1', token: TOKEN })).rejects.toThrow(`port ${taken} is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
 
   it('serves the transcript as .srt', async () => {
     const res = await fetch(`${stage.web.url}/transcript.srt?token=${TOKEN}`);

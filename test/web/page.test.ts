@@ -134,8 +134,12 @@ describe('the stage manager page', () => {
     expect(r.ok).toBe(false);
     expect(r.message).toContain('show mode');
     expect(stage.hub.curator.enabled).toBe(true);
-    // Next scene stays available.
+    // Next scene stays available, and so does the next-speaker override.
     expect(await page.locator('#next-scene').textContent()).toContain('two');
+    await page.selectOption('#next-speaker', 'carol');
+    await page.click('#next-speaker-set');
+    await expect.poll(() => stage.hub.nextSpeakerOverride).toBe('carol');
+    expect(await page.locator('#message').textContent()).toBe('next speaker: carol');
   }, 20000);
 
   it('E-STOP (fixed on screen) stops every node', async () => {

@@ -20,7 +20,7 @@ export function createLogger(name: string, level: string = process.env.KUROKO_LO
   const wantPretty = process.env.KUROKO_LOG_FORMAT ? process.env.KUROKO_LOG_FORMAT === 'pretty' : process.stderr.isTTY;
   if (wantPretty) {
     // pino-pretty runs in-process (not as a worker transport) so short-lived commands flush every line.
-    return pino({ name, level: lvl }, pretty({ colorize: true, destination: 2, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }));
+    return pino({ name, level: lvl }, pretty({ colorize: true, destination: 2, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true }));
   }
   return pino({ name, level: lvl }, pino.destination({ fd: 2, sync: true }));
 }

@@ -6,11 +6,12 @@ import { createLogger } from '../bin/log.ts';
 import { UsageError } from '../bin/errors.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
+import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 
 export const HUB_HELP = `kuroko hub — run the hub of a show
 
 Usage:
-  kuroko hub --show FILE [--broker URL | --port N] [--journal-dir DIR]
+  kuroko hub --show FILE [--broker URL | --port N] [--journal-dir DIR] [--http-port N] [--token T]
 
 Options:
   --show FILE        the show file (YAML), e.g. hub/shows/blade.yaml
@@ -18,10 +19,12 @@ Options:
                      without it the hub starts its embedded broker
   --port N           port of the embedded broker (default 1883)
   --journal-dir DIR  where the show journal (JSON Lines) goes (default var/journal)
+${WEB_HELP}
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help         this help
 
-Operators drive the show over MQTT: see README "Console commands".`;
+Operators drive the show from the web page (its address, with the token, is printed at start)
+or over MQTT: see README "Console commands".`;
 
 export function parsePort(s: string | undefined, fallback: number): number {
   if (s === undefined) return fallback;
@@ -36,6 +39,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
     options: {
       show: { type: 'string' }, broker: { type: 'string' }, port: { type: 'string' },
       'journal-dir': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      ...WEB_OPTIONS,
     },
     strict: true,
   });
@@ -44,13 +48,18 @@ export async function runHubCli(argv: string[]): Promise<number> {
   if (values.broker && values.port) throw new UsageError('kuroko hub: give --broker (an external broker) or --port (the embedded one), not both');
   const log = createLogger('hub', values['log-level']);
   const show = loadShow(values.show);
+  const webOptions = parseWebFlags(values);
   const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log });
   await hub.start();
+  const web = await startWebOrStopHub(hub, webOptions);
   log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);
+  // The page address carries the token, so it goes to stdout (the operator's terminal), not the log.
+  console.log(`Kuroko hub — "${show.title}"\n${describeWeb(web, { lan: true }).join('\n')}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await web.close();
   await hub.stop();
   return 0;
 }

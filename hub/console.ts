@@ -38,7 +38,7 @@ export class ConsoleCommands {
   }
 
   /** Runs one command; the web page calls this too. */
-  async run(command: string, args: { scene?: string; reason?: string } = {}): Promise<CommandResult> {
+  async run(command: string, args: { scene?: string; reason?: string; character?: string } = {}): Promise<CommandResult> {
     const hub = this.hub;
     const pb = hub.playback;
     switch (command) {
@@ -70,6 +70,14 @@ export class ConsoleCommands {
         hub.estopActive = false;
         hub.publish('estop', {}, { v: 1, active: false, source: 'console', ts: Date.now() });
         return { ok: true, message: 'e-stop released; nodes stay disarmed until arm' };
+      case 'next-speaker': {
+        // Only stored here: the ensemble engine picks it up for the next turn (and clears it).
+        const id = args.character?.trim() || null;
+        const cast = hub.o.show.cast;
+        if (id && !cast.some((c) => c.id === id)) return { ok: false, message: `next speaker "${id}" is not in the cast (${cast.map((c) => c.id).join(', ')})` };
+        hub.nextSpeakerOverride = id;
+        return { ok: true, message: id ? `next speaker: ${id}` : 'next-speaker override cleared' };
+      }
       default:
         return { ok: false, message: `unknown command ${command}` };
     }

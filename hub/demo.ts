@@ -12,6 +12,7 @@ import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
 import { parsePort } from './cli.ts';
 import { transcriptToSrt } from './srt.ts';
+import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 import type { TranscriptLineT } from '../protocol/index.ts';
 import type { NodeInfo } from './registry.ts';
 import type { Report } from './playback.ts';
@@ -19,13 +20,14 @@ import type { Report } from './playback.ts';
 export const DEMO_HELP = `kuroko demo — perform a show with simulated robots on the embedded broker
 
 Usage:
-  kuroko demo [--show FILE] [--once] [--port N] [--profile FILE]
+  kuroko demo [--show FILE] [--once] [--port N] [--profile FILE] [--http-port N] [--token T]
 
 Options:
   --show FILE        the show (default hub/shows/blade.yaml, "The Council at Dusk")
   --once             perform the show once and exit (0 when every scene finished)
   --port N           port of the embedded MQTT broker (default 1883)
   --profile FILE     hardware profile for every simulated node (default firmware-config/profiles/sim-robot.yaml)
+${WEB_HELP}
   --log-level LEVEL  log level of the hub and nodes (default error; logs go to stderr)
   -h, --help         this help
 
@@ -45,16 +47,19 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       profile: { type: 'string', default: `${ROOT}firmware-config/profiles/sim-robot.yaml` },
       'log-level': { type: 'string', default: 'error' },
       help: { type: 'boolean', short: 'h' },
+      ...WEB_OPTIONS,
     },
     strict: true,
   });
   if (values.help) { console.log(DEMO_HELP); return 0; }
   const show = loadShow(values.show!);
   const port = parsePort(values.port, 1883);
+  const webOptions = parseWebFlags(values);
   const log = createLogger('demo', values['log-level']);
   const hub = new Hub({ show, port, logger: log });
   const out = (s: string) => process.stdout.write(s + '\n');
   await hub.start();
+  const web = await startWebOrStopHub(hub, webOptions);
   const brokerPort = hub.broker!.port;
   const names = Object.fromEntries(show.cast.map((c) => [c.id, c.name]));
   const width = Math.max(...show.cast.map((c) => c.name.length));
@@ -63,6 +68,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
 
   out(`Kuroko demo — "${show.title}" (${show.cast.length} characters, ${show.scenes.length} scenes)`);
   out(`  broker  mqtt://localhost:${brokerPort}   topics kuroko/v1/${show.show}/#`);
+  for (const l of describeWeb(web)) out(l);
   out(`  try     mosquitto_pub -h localhost -p ${brokerPort} -t kuroko/v1/${show.show}/console/estop -n`);
   out('');
 
@@ -81,6 +87,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     stopping = true;
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null) ? undefined : new Promise((r) => c.once('exit', r))));
+    await web.close();
     await hub.stop();
   };
   let interrupted = false;
@@ -89,11 +96,12 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    // Wait for every node to come up.
+    // Wait for every node to come up and hear the hub (a node still in init refuses to arm).
     const upBy = Date.now() + 30000;
-    while (show.cast.some((c) => !hub.registry.isOnline(c.node))) {
+    const up = (node: string) => hub.registry.isOnline(node) && hub.registry.get(node)?.state !== 'init';
+    while (show.cast.some((c) => !up(c.node))) {
       if (Date.now() > upBy) {
-        const missing = show.cast.filter((c) => !hub.registry.isOnline(c.node)).map((c) => c.node);
+        const missing = show.cast.filter((c) => !up(c.node)).map((c) => c.node);
         throw new Error(`nodes did not come up within 30 s: ${missing.join(', ')}`);
       }
       if (interrupted) throw new Error('interrupted');
@@ -128,7 +136,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       await shutdown();
       return completed ? 0 : 1;
     }
-    out(`The stage stays live: drive it with mosquitto_pub (README, "Console commands"); Ctrl-C to quit.`);
+    out(`The stage stays live: drive it from ${web.pageUrl} or with mosquitto_pub; Ctrl-C to quit.`);
     while (!interrupted) await sleep(200);
     await shutdown();
     return 0;

@@ -19,6 +19,7 @@ import { NodeRegistry, type NodeInfo } from './registry.ts';
 import { Playback, newCueId, type Report } from './playback.ts';
 import { Journal } from './journal.ts';
 import { ConsoleCommands } from './console.ts';
+import { Curator, type CurateRequest } from './web/curator.ts';
 
 export interface HubOptions {
   show: ShowT;
@@ -45,6 +46,10 @@ export class Hub extends EventEmitter {
   estopActive = false;
   readonly transcript: TranscriptLineT[] = [];
   readonly rejected = { count: 0 };
+  /** Lines wait here for the operator in curator mode (the ensemble code calls curator.submit). */
+  readonly curator = new Curator();
+  /** Set from the page (console command next-speaker); the ensemble engine reads and clears it. */
+  nextSpeakerOverride: string | null = null;
   private readonly log: Logger;
 
   constructor(readonly o: HubOptions) {
@@ -60,6 +65,7 @@ export class Hub extends EventEmitter {
       stopNode: (node, reason) => this.publish('nodeCmd', { node }, { v: 1, cmd: 'stop', reason, ts: Date.now() }),
     });
     this.console = new ConsoleCommands(this);
+    this.curator.on('curate', (c: CurateRequest) => this.emit('curate', c));
     this.playback.on('state', () => this.publishShowState());
     this.playback.on('report', (r: Report) => {
       this.log.warn({ report: r.kind, scene: r.scene, cue: r.cue, node: r.node }, r.message);
@@ -119,7 +125,7 @@ export class Hub extends EventEmitter {
       this.publishShowState();
       this.log.info({ broker: this.brokerUrl }, `hub for show ${show} connected to ${this.brokerUrl}`);
     });
-    client.on('error', (e) => this.log.error({ err: e.message }, `hub MQTT error: ${e.message}`));
+    client.on('error', (e) => { this.log.error({ err: e.message }, `hub MQTT error: ${e.message}`); this.emit('hub-error', 'mqtt', e); });
     client.on('message', (t, payload) => this.onMessage(t, payload));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`hub: could not reach the broker at ${this.brokerUrl} within 10 s; is it running?`)), 10000);
@@ -210,6 +216,7 @@ export class Hub extends EventEmitter {
 
   async stop(): Promise<void> {
     if (this.hbTimer) clearInterval(this.hbTimer);
+    this.curator.close();
     this.playback.close();
     this.registry.close();
     this.journal?.append({ type: 'show', action: 'hub-stop' });

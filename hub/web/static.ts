@@ -1,0 +1,38 @@
+/**
+ * Serves the page's files from hub/web/public: plain HTML, CSS and JS, no build step.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServerResponse } from 'node:http';
+
+export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+/** Answers a GET for a file under PUBLIC_DIR; false when there is no such file. */
+export async function serveStatic(pathname: string, res: ServerResponse, dir = PUBLIC_DIR): Promise<boolean> {
+  const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+  const file = normalize(join(dir, rel));
+  // No way out of the public folder (../, encoded or not).
+  if (!file.startsWith(normalize(dir.endsWith(sep) ? dir : dir + sep))) return false;
+  const type = TYPES[extname(file)];
+  if (!type) return false;
+  try {
+    const body = await readFile(file);
+    // no-cache: an operator reloading mid-show gets the files this hub serves, not stale ones.
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    res.end(body);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -14,7 +14,7 @@ const closers: (() => void)[] = [];
 afterEach(() => closers.splice(0).forEach((c) => c()));
 
 function rig(cues: ShowCueT[], opts: { online?: string[]; actionMs?: number; silent?: string[] } = {}) {
-  const show: ShowT = { kuroko: 1, show: 't', title: 't', settings: { minGoInterval: 0.2, leadTime: 0.01, ackTimeout: 0.3 }, cast, scenes: [{ id: 's', cues }] };
+  const show: ShowT = { kuroko: 1, show: 't', title: 't', settings: { minGoInterval: 0.2, leadTime: 0.5, ackTimeout: 0.3 }, cast, scenes: [{ id: 's', cues }] };
   const registry = new NodeRegistry(cast.map((c) => c.node));
   for (const n of opts.online ?? ['a', 'b', 'c', 'd']) registry.state(n, 'armed', undefined, 0);
   const t0 = performance.now();

@@ -80,6 +80,7 @@ describe.each(brokers)('a show on %s', (_name, startBroker) => {
     await pub(stage, c('consoleStop'), null);
     await waitFor('stopped', () => stage.hub.playback.snapshot().status === 'stopped');
     expect(stage.hub.playback.snapshot().running).toEqual([]);
+    await waitFor('stop reply', () => !!lastReply('stop'));
     expect(lastReply('stop')).toMatchObject({ ok: true, message: expect.stringMatching(/stopped 1 running cue/) });
   });
 

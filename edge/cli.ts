@@ -62,7 +62,12 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     const bye = (sig: string) => { log.info(`node ${node}: ${sig}, shutting down`); resolve(); };
     process.once('SIGINT', () => bye('SIGINT'));
     process.once('SIGTERM', () => bye('SIGTERM'));
+    // Started by a parent with an IPC channel (the demo, the tests): leave when the parent dies.
+    if (process.connected) process.once('disconnect', () => bye('parent process exited'));
   });
+  // Going safe happens first thing in stop(); the rest is courtesy, so never hang on it.
+  const forced = setTimeout(() => process.exit(0), 3000);
+  forced.unref();
   await edge.stop();
   return 0;
 }

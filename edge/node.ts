@@ -279,7 +279,8 @@ export class EdgeNode {
       await client.publishAsync(topic(this.o.show, 'nodeState', { node: this.o.node }),
         encode('nodeState', { v: 1, state: 'lost', reason, bdSeq: this.bdSeq, ts: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
     }
-    await client?.endAsync().catch(() => undefined);
+    // Without a broker there is nothing to flush: close at once rather than wait on a reconnect.
+    await client?.endAsync(!client.connected).catch(() => undefined);
     await this.o.hardware.close();
   }
 }

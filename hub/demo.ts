@@ -78,7 +78,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
 
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
-      '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!], { stdio: ['ignore', 'inherit', 'inherit'] });
+      '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, sig) => { if (!stopping) out(`${clock()}  ! node process ${c.node} exited (${sig ?? code})`); });
     return child;
   });

@@ -226,7 +226,7 @@ export class Hub extends EventEmitter {
       await client.publishAsync(topic(this.o.show.show, 'hubState'),
         encode('hubState', { v: 1, status: 'offline', epoch: this.epoch, show: this.o.show.show, version: SOFTWARE_VERSION, ts: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
     }
-    await client?.endAsync().catch(() => undefined);
+    await client?.endAsync(!client.connected).catch(() => undefined);
     await this.broker?.close();
   }
 }

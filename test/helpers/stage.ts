@@ -27,7 +27,7 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 150
 
 export function spawnEdge(show: string, node: string, brokerUrl: string, extra: string[] = []): ChildProcess {
   const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show, '--node', node, '--character', node, '--profile', SIM_PROFILE, '--broker', brokerUrl, '--log-level', 'warn', ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, KUROKO_LOG_FORMAT: 'json' },
   });
   let err = '';

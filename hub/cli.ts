@@ -6,6 +6,7 @@ import { createLogger } from '../bin/log.ts';
 import { UsageError } from '../bin/errors.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
+import { attachEnsemble } from './ensemble/runtime.ts';
 
 export const HUB_HELP = `kuroko hub — run the hub of a show
 
@@ -45,6 +46,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
   const log = createLogger('hub', values['log-level']);
   const show = loadShow(values.show);
   const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log });
+  attachEnsemble(hub, { showFile: values.show }); // improv and council cues; the deterministic mock model until a backend is configured
   await hub.start();
   log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);
   await new Promise<void>((resolve) => {

@@ -15,6 +15,9 @@ import { transcriptToSrt } from './srt.ts';
 import type { TranscriptLineT } from '../protocol/index.ts';
 import type { NodeInfo } from './registry.ts';
 import type { Report } from './playback.ts';
+import { attachEnsemble } from './ensemble/runtime.ts';
+import type { CouncilResult } from './ensemble/council.ts';
+import type { StageReport } from './ensemble/stage.ts';
 
 export const DEMO_HELP = `kuroko demo — perform a show with simulated robots on the embedded broker
 
@@ -53,6 +56,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const port = parsePort(values.port, 1883);
   const log = createLogger('demo', values['log-level']);
   const hub = new Hub({ show, port, logger: log });
+  // Improvised and council scenes: a deterministic model by default, so the demo runs offline.
+  const ensemble = attachEnsemble(hub, { showFile: values.show! });
   const out = (s: string) => process.stdout.write(s + '\n');
   await hub.start();
   const brokerPort = hub.broker!.port;
@@ -69,6 +74,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   hub.on('line', (l: TranscriptLineT) => out(`${clock()}  ${(names[l.character] ?? l.character).toUpperCase().padEnd(width)}  ${l.text}${l.emotion ? `  (${l.emotion})` : ''}`));
   hub.on('node-state', (n: NodeInfo, prev: string) => out(`${clock()}  · node ${n.id}: ${prev} → ${n.state}${n.state === 'lost' || n.state === 'fault' || n.state === 'estopped' ? ` (${n.reason ?? ''})` : ''}`));
   hub.on('report', (r: Report) => out(`${clock()}  ! ${r.message}`));
+  hub.on('ensemble-report', (r: StageReport) => out(`${clock()}  ! ${r.message}`));
+  hub.on('council', (r: CouncilResult) => out(`${clock()}  = council answer to "${r.question}" (${r.answer.name}): ${r.answer.line}`));
 
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
@@ -99,7 +106,9 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       if (interrupted) throw new Error('interrupted');
       await sleep(50);
     }
-    const armed = await hub.console.run('arm');
+    let armed = await hub.console.run('arm');
+    // On a loaded machine a node can take longer than arm's wait to answer: ask again.
+    for (let i = 0; i < 3 && !armed.ok && !interrupted; i++) { await sleep(500); armed = await hub.console.run('arm'); }
     out(`${clock()}  > arm: ${armed.message}`);
     if (!armed.ok) throw new Error(`could not arm the nodes: ${armed.message}`);
 
@@ -122,6 +131,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     writeFileSync(srtFile, transcriptToSrt(hub.transcript, names));
     out('');
     out(`${completed ? 'The show is over' : 'The show did not finish'}: ${hub.transcript.length} lines performed.`);
+    for (const r of ensemble.records) out(`  improv    ${r.scene}: ${r.turns.length} turns, beats ${r.beatsHit.length}/${r.beats.length}, ended by ${r.endedBy}; turns ${JSON.stringify(r.stats)}`);
     out(`  journal   ${hub.journal!.file}`);
     out(`  subtitles ${srtFile}`);
     if (values.once) {

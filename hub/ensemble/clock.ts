@@ -37,14 +37,15 @@ export class VirtualClock implements EnsembleClock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
-      const timer: Timer = { at: this.t + Math.max(0, ms), seq: this.seq++, resolve, reject, done: false };
-      this.timers.push(timer);
-      signal?.addEventListener('abort', () => {
+      const onAbort = () => {
         if (timer.done) return;
         timer.done = true;
         this.timers = this.timers.filter((x) => x !== timer);
-        reject(abortError(signal));
-      }, { once: true });
+        reject(abortError(signal!));
+      };
+      const timer: Timer = { at: this.t + Math.max(0, ms), seq: this.seq++, resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); }, reject, done: false };
+      this.timers.push(timer);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -214,14 +214,14 @@ export class Council {
       if (fact) context.push(fact);
     }
     const mem = this.d.memories?.get(agent.id).retrieve(question, 120, this.d.clock.now(), { exclude: (o) => o.kind === 'council' }) ?? [];
-    context.push(...mem.slice(-3).map((m) => m.text));
+    context.push(...mem.filter((m) => m.kind !== 'note').slice(-3).map((m) => m.text));
     const maxAttempts = this.d.maxAttempts ?? 3;
     const base = { agent: agent.id, name: agent.name, role: task === 'council-synthesis' ? 'synthesis' : role, context };
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const req = councilPrompt({ style: this.d.style ?? 'play', task, question, agent, roleInstruction, context, takes: takes.map((t) => ({ name: t.name, role: t.role, text: t.line })) });
       try {
         const raw = await completeText(this.d.backend, { ...req, maxTokens: 90, temperature: 0.7, seed: (this.d.seed ?? 1) * 7919 + takes.length * 13 + attempt, ...(signal ? { signal } : {}) });
-        const r = parseTurn(raw, agent, members.includes(agent) ? members : [...members, agent]);
+        const r = parseTurn(raw, agent, members.includes(agent) ? members : [...members, agent], { continuation: (this.d.style ?? 'play') === 'play' });
         this.stats.record(r);
         if (r.turn) return { ...base, line: r.turn.line, emotion: r.turn.emotion, intensity: r.turn.intensity, source: 'model', attempts: attempt };
       } catch (e) {

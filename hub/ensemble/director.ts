@@ -93,7 +93,8 @@ export class Director {
     const plot = beat ? new Set(this.plotCandidates(beat, last).map((c) => c.id)) : new Set<string>();
     const activated = pool.filter((c) => this.rng() < c.traits.talkativeness);
     if (activated.length) {
-      const needed = activated.filter((c) => plot.has(c.id));
+      // The plot's choice wins among those who spoke up, unless it has just spoken.
+      const needed = activated.filter((c) => plot.has(c.id) && (this.lastTurn.get(c.id) ?? -9) < this.turn - 1);
       const chosen = this.byQuiet(needed.length ? needed : activated);
       return { speaker: chosen.id, reason: needed.length ? 'plot' : 'talkative' };
     }

@@ -37,7 +37,7 @@ const LEXICON: [RegExp, Emotion, number][] = [
   [/\b(sorry|lost|miss (him|her|them)|gone|tears?|alone|grief|mourn\w*)\b/i, 'sadness', 0.6],
   [/\b(what\?|really\?|impossible|can't be|look!|suddenly|wait[,.!]|oh!)/i, 'surprise', 0.7],
   [/\b(why|how|who|where|wonder|tell me|i heard|rumou?r\w*|curious|strange)\b/i, 'curious', 0.5],
-  [/\b(we go|now\.|let'?s go|i will|we will|must|decid\w*|tonight|act|move out|no more waiting)\b/i, 'determined', 0.7],
+  [/\b(we go|now\.|let'?s go|i will|we will|must|decid\w*|tonight|act|commit\w*|bold|move out|no more waiting)\b/i, 'determined', 0.7],
   [/\b(together|trust|believe in|with you|count on|promise|agreed?)\b/i, 'trust', 0.5],
   [/\b(thank\w*|friend\w*|dear|care|warm\w*|welcome|love)\b/i, 'warmth', 0.5],
   [/\b(ha(ha)+|wonderful|great|splendid|hooray|yes!|we did it|glad|happy)\b/i, 'joy', 0.7],

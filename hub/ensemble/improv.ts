@@ -263,7 +263,7 @@ export class ImprovEngine {
         memory: memories.get(ch.id), now: clock.now(), steer, gestures: this.semanticGestures(ch), budgetTokens: this.o.promptTokens ?? 700, ...(retryNote ? { retryNote } : {}),
       });
       const raw = await completeText(backend, { ...req, maxTokens: this.o.maxTokens ?? 80, temperature: this.o.temperature ?? 0.8, seed: (this.o.seed ?? 1) * 1009 + director.turns * 31 + attempt, signal });
-      const res = parseTurn(raw, ch, director.onStage);
+      const res = parseTurn(raw, ch, director.onStage, { continuation: (this.o.style ?? 'play') === 'play' });
       this.stats.record(res);
       if (!first) first = { status: res.status, right: !res.wrongSpeaker };
       let ok = res.status !== 'invalid' && res.turn;

@@ -81,12 +81,15 @@ export class MockImproviser implements TextBackend {
     const premise = /^Premise: (.*)$/m.exec(text)?.[1] ?? '';
     const scriptLines = text.split('\n').filter((l) => /^[A-Z][A-Z .'-]+: /.test(l));
     const heard = scriptLines.at(-1)?.replace(/^[^:]+:\s*(\([^)]*\)\s*)?/, '') ?? '';
-    const topics = steer.length && rng() < 0.7 ? steer : [...keywords(`${premise} ${heard}`)].filter((w) => w.length > 3);
+    const nouns = [...`${premise} ${heard}`.toLowerCase().matchAll(/\bthe ((?:old |east |west |north |south )?[a-z]{3,})/g)].map((m) => m[1]!).filter((w) => !/^(same|other|one|group|way|first|last|best)$/.test(w));
+    const topics = steer.length && rng() < 0.7 ? steer : nouns.length ? nouns : [...keywords(premise)].filter((w) => w.length > 4);
     const topic = topics.length ? pick(rng, topics) : 'plan';
     const others = onStage.filter((n) => n.toLowerCase() !== me.toLowerCase());
     const name = others.length ? pick(rng, others) : 'friend';
     let line = pick(rng, BANK[role] ?? BANK.other!).replace('{topic}', topic);
-    line = line.includes('{name}') ? (rng() < 0.55 ? line.replace('{name}', name) : line.replace(/\{name\},?\s*/, '').replace(/^./, (c) => c.toUpperCase())) : line;
+    if (line.includes('{name}')) {
+      line = rng() < 0.55 ? line.replace('{name}', name) : line.replace(/^\{name\},\s*/, '').replace(/,\s*\{name\}/, '').replace(/^./, (c) => c.toUpperCase());
+    }
     const { emotion, intensity } = inferEmotion(line);
     const gestures = (/Gestures: ([^.]*)\./.exec(text)?.[1] ?? '').split(',').map((s) => s.trim()).filter((g) => g && g !== 'none');
     const semantic = EMOTION_GESTURE[emotion];
@@ -119,13 +122,13 @@ export class MockImproviser implements TextBackend {
     const risk = /Risk tolerance: (\w+)/.exec(text)?.[1] ?? 'medium';
     const deep = /Analysis depth: high/.test(text);
     const known = [...text.matchAll(/^Known: (.*)$/gm)].map((m) => m[1]!);
-    const topic = [...keywords(q)].filter((w) => w.length > 3)[0] ?? 'question';
+    const topic = /\bthe ([a-z]{3,})/.exec(q.toLowerCase())?.[1] ?? [...keywords(q)].filter((w) => w.length > 3 && !/^(should|would|could|shall|must|what|which|wait)$/.test(w))[0] ?? 'question';
     let line: string;
     if (kind === 'council-synthesis') {
       const takes = [...text.matchAll(/^([A-Z][A-Z .'-]+): \((\w+)\) (.*)$/gm)];
       const decision = takes.find((t) => t[2] === 'decision')?.[3] ?? takes[0]?.[3] ?? 'we act';
       const caution = takes.find((t) => t[2] === 'analysis')?.[3];
-      line = `Our answer: ${lowerFirst(decision.replace(/[.!]+$/, ''))}${caution ? `, and we heed the warning: ${lowerFirst(caution.replace(/[.!]+$/, ''))}` : ''}.`;
+      line = `Our answer: ${lowerFirst(decision.split(/[;.!]/)[0]!.trim())}${caution ? ', but carefully' : ''}.`;
     } else if (role === 'decision') {
       line = risk === 'high' ? `We commit to the ${topic} now; fortune favours the bold.` : risk === 'low' ? `We wait on the ${topic} until it is safe.` : `We try the ${topic}, with a way back.`;
     } else if (role === 'analysis') {

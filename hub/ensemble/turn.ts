@@ -70,7 +70,7 @@ export class TurnStats {
  * Parses a model answer for `expected` (the character who was asked to speak), among `cast`
  * (who is on stage). The answer may be a JSON object, or play format, possibly with junk.
  */
-export function parseTurn(raw: string, expected: Character, cast: readonly Character[]): ParseResult {
+export function parseTurn(raw: string, expected: Character, cast: readonly Character[], o: { continuation?: boolean } = {}): ParseResult {
   const notes: string[] = [];
   const text = stripJunk(raw, notes);
   if (!text) return { status: 'invalid', notes: [...notes, 'empty answer'] };
@@ -102,7 +102,8 @@ export function parseTurn(raw: string, expected: Character, cast: readonly Chara
     if (who && who.id !== expected.id) return { status: 'invalid', notes: [...notes, `answered as ${who.name}, not ${expected.name}`], wrongSpeaker: who.id };
     if (who) { body = body.slice(first[0].length); named = true; }
   }
-  if (!named) notes.push('no speaker tag: read as a continuation');
+  // A play prompt ends with "NAME:", so an untagged answer is the expected form there.
+  if (!named && !o.continuation) notes.push('no speaker tag: read as a continuation');
   // Cut a run-on at the next speaker tag or a blank line.
   const cut = cutRunOn(body, cast);
   if (cut !== body) notes.push('cut at the next speaker');
@@ -117,7 +118,7 @@ export function parseTurn(raw: string, expected: Character, cast: readonly Chara
   }
   let gesture: string | undefined;
   body = body.replace(/\*([a-z][a-z-]{0,30})\*/gi, (_, g: string) => { gesture ??= g.toLowerCase(); return ' '; });
-  const strictPlay = named && emotion !== undefined && notes.length === 0;
+  const strictPlay = (named || !!o.continuation) && emotion !== undefined && notes.length === 0;
   return finish(expected, body, emotion, intensity, gesture, undefined, strictPlay ? 'valid' : 'repaired', notes, cast);
 }
 

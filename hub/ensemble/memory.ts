@@ -62,7 +62,8 @@ export class CharacterMemory {
 
   constructor(readonly owner: string, o: MemoryOptions = {}) {
     this.halfLifeMs = o.halfLifeMs ?? 90_000;
-    this.weights = o.weights ?? { recency: 1, importance: 1, relevance: 1.5 };
+    // Relevance weighs most: a prompt is about the exchange at hand.
+    this.weights = o.weights ?? { recency: 1, importance: 1, relevance: 3 };
     this.window = o.window ?? 8;
     this.summaryTokens = o.summaryTokens ?? 120;
   }
@@ -87,6 +88,12 @@ export class CharacterMemory {
     const recency = Math.pow(0.5, age / this.halfLifeMs);
     const w = this.weights;
     return w.recency * recency + w.importance * o.importance + w.relevance * relevance(query, o.text);
+  }
+
+  /** Every observation with its score for `query`, best first. */
+  rank(query: string, now: number): { o: Observation; s: number }[] {
+    const q = keywords(query);
+    return this.stream.map((o) => ({ o, s: this.score(o, q, now) })).sort((a, b) => b.s - a.s || b.o.id - a.o.id);
   }
 
   /**

@@ -84,6 +84,7 @@ export function parseTurn(raw: string, expected: Character, cast: readonly Chara
       const speakerName = typeof obj.speaker === 'string' ? obj.speaker : typeof obj.name === 'string' ? obj.name : undefined;
       const lineText = typeof obj.line === 'string' ? obj.line : typeof obj.text === 'string' ? obj.text : undefined;
       if (speakerName === undefined) notes.push('no speaker: assumed the one asked');
+      else if (!strictOk && notes.length === 0) notes.push('fields coerced to the schema');
       const who = speakerName === undefined ? expected : findCharacter(cast, speakerName);
       if (!who) return { status: 'invalid', notes: [...notes, `speaker "${speakerName}" is not on stage`], wrongSpeaker: speakerName };
       if (who.id !== expected.id) return { status: 'invalid', notes: [...notes, `answered as ${who.name}, not ${expected.name}`], wrongSpeaker: who.id };
@@ -101,6 +102,10 @@ export function parseTurn(raw: string, expected: Character, cast: readonly Chara
     const who = findCharacter(cast, first[1]!);
     if (who && who.id !== expected.id) return { status: 'invalid', notes: [...notes, `answered as ${who.name}, not ${expected.name}`], wrongSpeaker: who.id };
     if (who) { body = body.slice(first[0].length); named = true; }
+    // A play-format tag (upper case) naming someone not on stage: not this character's line.
+    else if (/^[A-Z][A-Z .'-]+$/.test(first[1]!.trim()) && first[1]!.trim().length > 1) {
+      return { status: 'invalid', notes: [...notes, `answered as ${first[1]!.trim()}, who is not on stage`], wrongSpeaker: first[1]!.trim().toLowerCase() };
+    }
   }
   // A play prompt ends with "NAME:", so an untagged answer is the expected form there.
   if (!named && !o.continuation) notes.push('no speaker tag: read as a continuation');
@@ -145,7 +150,9 @@ function finish(expected: Character, line: string, emotionLabel: string | undefi
 function stripJunk(raw: string, notes: string[]): string {
   let t = raw.replace(/<\|[^|>]{0,40}\|>|<\/?s>|\[INST\]|\[\/INST\]/g, ' ').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/g, '');
   if (t !== raw) notes.push('special tokens stripped');
-  t = t.replace(/^\s*```(?:json)?\s*|\s*```\s*$/g, '');
+  const unfenced = t.replace(/^\s*```(?:json)?\s*|\s*```\s*$/g, '');
+  if (unfenced !== t) notes.push('code fence stripped');
+  t = unfenced;
   return t.trim();
 }
 

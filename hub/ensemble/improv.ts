@@ -197,6 +197,10 @@ export class ImprovEngine {
           if (lookahead) pending = this.generate(spec, director, plan, recentLines, ctl.signal);
         }
         const gesture = this.chooseGesture(speaker, turn);
+        // A turn ready early still waits for the natural pause after the last line.
+        const wait = due - clock.now();
+        if (wait > 0 && fillerStart === undefined) await clock.sleep(wait, signal).catch(() => undefined);
+        if (signal?.aborted) { endedBy = 'aborted'; break; }
         const perf = await performer.perform({ character: speaker, turn, ...(gesture ? { gesture } : {}), scene: spec.id }, signal);
         const rec: TurnRecord = {
           index: turns.length, speaker: speaker.id, line: turn.line, emotion: turn.emotion, intensity: turn.intensity,

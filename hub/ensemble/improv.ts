@@ -27,7 +27,10 @@ export interface Performer {
 }
 
 export interface ImprovOptions {
+  /** Generate upcoming turns while the current one is performed (default true). */
   lookahead?: boolean;
+  /** How many turns to keep ready beyond the one on stage (default 2; 1 = only the next). */
+  lookaheadDepth?: number;
   fillers?: boolean;
   /** Model attempts per turn before the fallback line (default 3). */
   maxAttempts?: number;
@@ -115,7 +118,7 @@ export class ImprovEngine {
   async run(spec: ImprovSpec, signal?: AbortSignal): Promise<ImprovRecord> {
     const { clock, performer, memories } = this.d;
     const o = this.o;
-    const lookahead = o.lookahead ?? true;
+    const depth = o.lookahead === false ? 0 : Math.max(1, o.lookaheadDepth ?? 2);
     const fillers = o.fillers ?? true;
     const gap = o.gapMs ?? 150;
     const director = new Director(spec, this.d.cast, o.seed ?? 1);
@@ -128,83 +131,126 @@ export class ImprovEngine {
     let busyUntil = startedAt; // when the stage last fell silent
     memories.event(present, { at: startedAt, scene: spec.id, text: `Scene begins: ${spec.premise}`, kind: 'note', importance: 0.5 });
 
+    // Turns generated and committed (the director and the memories know them) but not yet performed.
+    const queue: { gen: Generated; plan: NextSpeaker; hit: Beat | null }[] = [];
+    const st: { inflight: { plan: NextSpeaker; ctl: AbortController; promise: Promise<Generated> } | null } = { inflight: null };
+    let producing = true;
+    let performing = false;
+    let wake: () => void = () => undefined;
+    let changed = new Promise<void>((r) => { wake = r; });
+    const notify = () => { const w = wake; changed = new Promise<void>((r) => { wake = r; }); w(); };
     const overrideNow = (): string | null => {
       const v = this.d.override?.get() ?? null;
       return v && director.isOnStage(v) ? v : null;
     };
-    let plan: NextSpeaker = director.next(undefined, overrideNow());
-    if (plan.reason === 'override') this.d.override?.clear();
-    let ctl = new AbortController();
-    const linkAbort = () => ctl.abort('scene stopped');
-    signal?.addEventListener('abort', linkAbort);
-    let pending = this.generate(spec, director, plan, recentLines, ctl.signal);
+    const takePlan = (lastLine?: { speaker: string; text: string }): NextSpeaker => {
+      const p = director.next(lastLine, overrideNow());
+      if (p.reason === 'override') this.d.override?.clear();
+      return p;
+    };
+    let nextPlan: NextSpeaker = takePlan();
+
+    const commit = (gen: Generated, plan: NextSpeaker) => {
+      const speaker = director.onStage.find((c) => c.id === plan.speaker)!;
+      const turn = gen.turn;
+      const addressed = director.addressed(turn.line, turn.speaker);
+      const hit = director.noteLine(turn.speaker, turn.line, turn.beat, plan.mustSay);
+      const now = clock.now();
+      memories.line(present, { at: now, scene: spec.id, speaker: speaker.id, speakerName: speaker.name, text: turn.line, emotion: turn.emotion, addressed });
+      if (hit) memories.event(present, { at: now, scene: spec.id, text: `(${hit.goal})`, kind: 'note', importance: 0.6 });
+      recentLines.push(turn.line);
+      queue.push({ gen, plan, hit });
+      if (director.turns >= spec.maxTurns || director.complete() || now >= endBy) producing = false;
+      else nextPlan = takePlan({ speaker: turn.speaker, text: turn.line });
+      notify();
+    };
+    // Starts the next generation when the lookahead allows one: depth 0 waits for the stage to
+    // fall silent; depth d keeps up to d turns ready beyond the one on stage.
+    const produce = () => {
+      if (!producing || st.inflight || signal?.aborted) return;
+      if (depth === 0 ? queue.length > 0 || performing : queue.length >= depth) return;
+      // The operator's choice counts at the last moment before generating.
+      const ov = overrideNow();
+      if (ov) { this.d.override?.clear(); nextPlan = { speaker: ov, reason: 'override' }; }
+      const plan = nextPlan;
+      const ctl = new AbortController();
+      const promise = this.generate(spec, director, plan, recentLines, ctl.signal);
+      const mine = { plan, ctl, promise };
+      st.inflight = mine;
+      promise.then((gen) => {
+        if (st.inflight !== mine || ctl.signal.aborted) return;
+        st.inflight = null;
+        commit(gen, mine.plan);
+        produce();
+      }, () => undefined);
+    };
+    const onAbort = () => { st.inflight?.ctl.abort('scene stopped'); notify(); };
+    signal?.addEventListener('abort', onAbort);
+    produce();
 
     try {
       for (;;) {
         if (signal?.aborted) { endedBy = 'aborted'; break; }
-        // The operator may have picked someone else while this turn was being prepared.
+        if (!queue.length && !st.inflight) break; // nothing left to say
+        // The operator picked someone else while a turn was being prepared: prepare theirs instead.
         const ov = overrideNow();
-        if (ov && ov !== plan.speaker) {
-          ctl.abort('overridden');
-          ctl = new AbortController();
-          plan = { speaker: ov, reason: 'override' };
-          pending = this.generate(spec, director, plan, recentLines, ctl.signal);
+        // (Turns already committed are performed as written: the override takes the next free turn.)
+        if (ov && st.inflight && st.inflight.plan.speaker === ov) {
+          this.d.override?.clear();
+          st.inflight.plan = { ...st.inflight.plan, reason: 'override' };
+        } else if (ov && st.inflight) {
+          st.inflight.ctl.abort('overridden');
+          st.inflight = null;
+          this.d.override?.clear();
+          nextPlan = { speaker: ov, reason: 'override' };
+          produce();
         }
-        if (ov) this.d.override?.clear();
-        const speaker = director.onStage.find((c) => c.id === plan.speaker)!;
+        const upcoming = queue[0]?.plan ?? st.inflight!.plan;
+        const speaker = director.onStage.find((c) => c.id === upcoming.speaker)!;
         const due = Math.max(busyUntil + gap, clock.now());
-        // Wait for the turn until it is due; then fillers; then the fallback past the budget.
-        let gen = await raceUntil(pending, clock, due, signal);
+        const giveUpAt = due + speaker.latencyBudgetMs;
         let fillerKind: TurnRecord['filler'];
         let fillerStart: number | undefined;
-        const giveUpAt = due + speaker.latencyBudgetMs;
-        while (!gen && !signal?.aborted) {
-          if (fillers && clock.now() >= busyUntil + gap && clock.now() < giveUpAt) {
+        // Wait for the turn until it is due; then fillers; then the fallback past the budget.
+        while (!queue.length && !signal?.aborted) {
+          const now = clock.now();
+          let until = now < due ? due : fillers ? Math.min(giveUpAt, Math.max(busyUntil + gap, now + 50)) : giveUpAt;
+          if (now >= due && fillers && now >= busyUntil + gap && now < giveUpAt) {
             const f = await performer.filler({ character: speaker, scene: spec.id }, signal).catch(() => null);
             if (f) {
               this.stats.fillers++;
               fillerKind ??= f.kind;
               fillerStart ??= f.startedAt;
               busyUntil = Math.max(busyUntil, f.endsAt);
+              until = Math.min(giveUpAt, busyUntil + gap);
             }
           }
-          const waitUntil = fillers ? Math.min(giveUpAt, Math.max(busyUntil + gap, clock.now() + 50)) : giveUpAt;
-          gen = await raceUntil(pending, clock, waitUntil, signal);
-          if (!gen && clock.now() >= giveUpAt) {
-            ctl.abort('latency budget spent');
-            ctl = new AbortController();
+          await raceUntil(changed, clock, Math.max(until, clock.now()), signal);
+          if (queue.length || signal?.aborted) break;
+          if (clock.now() >= giveUpAt && st.inflight) {
+            const late = st.inflight;
+            late.ctl.abort('latency budget spent');
+            st.inflight = null;
             this.stats.timeouts++;
             this.stats.fallbacks++;
-            gen = { turn: this.fallbackTurn(speaker, director, turns.length), source: 'fallback', attempts: 0, genMs: clock.now() - due, readyAt: clock.now() };
+            commit({ turn: this.fallbackTurn(speaker, director, director.turns), source: 'fallback', attempts: 0, genMs: clock.now() - due, readyAt: clock.now() }, late.plan);
           }
         }
-        if (signal?.aborted || !gen) { endedBy = 'aborted'; break; }
+        if (signal?.aborted || !queue.length) { endedBy = 'aborted'; break; }
+        const { gen, plan, hit } = queue.shift()!;
+        performing = true;
+        produce();
         const turn = gen.turn;
-        const addressed = director.addressed(turn.line, turn.speaker);
-        const hit = director.noteLine(turn.speaker, turn.line, turn.beat, plan.mustSay);
-        const now = clock.now();
-        memories.line(present, { at: now, scene: spec.id, speaker: speaker.id, speakerName: speaker.name, text: turn.line, emotion: turn.emotion, addressed });
-        if (hit) memories.event(present, { at: now, scene: spec.id, text: `(${hit.goal})`, kind: 'note', importance: 0.6 });
-        recentLines.push(turn.line);
-        // Who is next, and (lookahead) start on their turn while this one is performed.
-        const timeUp = clock.now() >= endBy;
-        const last = director.turns >= spec.maxTurns || director.complete() || timeUp;
-        const currentPlan = plan;
-        if (!last) {
-          const ovNext = overrideNow();
-          plan = director.next({ speaker: turn.speaker, text: turn.line }, ovNext);
-          if (plan.reason === 'override') this.d.override?.clear();
-          if (lookahead) pending = this.generate(spec, director, plan, recentLines, ctl.signal);
-        }
         const gesture = this.chooseGesture(speaker, turn);
         // A turn ready early still waits for the natural pause after the last line.
         const wait = due - clock.now();
         if (wait > 0 && fillerStart === undefined) await clock.sleep(wait, signal).catch(() => undefined);
         if (signal?.aborted) { endedBy = 'aborted'; break; }
         const perf = await performer.perform({ character: speaker, turn, ...(gesture ? { gesture } : {}), scene: spec.id }, signal);
+        performing = false;
         const rec: TurnRecord = {
           index: turns.length, speaker: speaker.id, line: turn.line, emotion: turn.emotion, intensity: turn.intensity,
-          ...(gesture ? { gesture } : {}), source: gen.source, reason: currentPlan.reason,
+          ...(gesture ? { gesture } : {}), source: gen.source, reason: plan.reason,
           ...(gen.firstStatus ? { firstStatus: gen.firstStatus, firstRightSpeaker: gen.firstRightSpeaker } : {}),
           attempts: gen.attempts, genMs: gen.genMs,
           deadAirMs: deadAir(turns.at(-1)?.endedAt ?? startedAt, fillerStart, perf.startedAt),
@@ -215,16 +261,14 @@ export class ImprovEngine {
         turns.push(rec);
         this.d.onTurn?.(rec);
         busyUntil = Math.max(busyUntil, perf.endedAt);
-        if (last) {
-          endedBy = director.complete() ? 'beats' : timeUp ? 'max-minutes' : 'max-turns';
-          break;
-        }
-        if (!lookahead) pending = this.generate(spec, director, plan, recentLines, ctl.signal);
+        if (signal?.aborted) { endedBy = 'aborted'; break; }
+        produce();
       }
+      if (endedBy !== 'aborted') endedBy = director.complete() ? 'beats' : clock.now() >= endBy ? 'max-minutes' : 'max-turns';
     } finally {
-      ctl.abort('scene over');
-      signal?.removeEventListener('abort', linkAbort);
-      pending.catch(() => undefined);
+      producing = false;
+      st.inflight?.ctl.abort('scene over');
+      signal?.removeEventListener('abort', onAbort);
     }
     return {
       scene: spec.id, premise: spec.premise, onStage: present, turns,

@@ -31,6 +31,8 @@ const BANK: Record<string, string[]> = {
   other: ['The {topic}? I have thoughts about that.', '{name}, you are quiet. What about the {topic}?', 'I never liked the {topic}.', 'Well, the {topic} changes everything.', 'Hmm. The {topic} again.', 'Let me say it plainly: the {topic} matters.'],
 };
 const FILLERS = ['Sure! Here is my line: ', 'As an AI, ', 'Okay. ', '...'];
+const OPENERS = ['', '', '', 'Listen. ', 'Look, ', 'Honestly, ', 'Wait. ', 'Mark my words: ', 'Hear me. ', 'You know what? ', 'Right. ', 'So. '];
+const CLOSERS = ['', '', '', ' I mean it.', ' Think about it.', ' That is all.', ' Trust me on this.', ' Mark that.', ' Before it is too late.'];
 
 export class MockImproviser implements TextBackend {
   readonly name = 'mock-improviser';
@@ -81,7 +83,7 @@ export class MockImproviser implements TextBackend {
     const premise = /^Premise: (.*)$/m.exec(text)?.[1] ?? '';
     const scriptLines = text.split('\n').filter((l) => /^[A-Z][A-Z .'-]+: /.test(l));
     const heard = scriptLines.at(-1)?.replace(/^[^:]+:\s*(\([^)]*\)\s*)?/, '') ?? '';
-    const nouns = [...`${premise} ${heard}`.toLowerCase().matchAll(/\bthe ((?:old |east |west |north |south )?[a-z]{3,})/g)].map((m) => m[1]!).filter((w) => !/^(same|other|one|group|way|first|last|best)$/.test(w));
+    const nouns = [...`${premise} ${heard} ${rng() < 0.5 ? heard : ''}`.toLowerCase().matchAll(/\bthe ((?:old |east |west |north |south )?[a-z]{3,})/g)].map((m) => m[1]!).filter((w) => !/^(same|other|one|group|way|first|last|best)$/.test(w));
     const topics = steer.length && rng() < 0.7 ? steer : nouns.length ? nouns : [...keywords(premise)].filter((w) => w.length > 4);
     const topic = topics.length ? pick(rng, topics) : 'plan';
     const others = onStage.filter((n) => n.toLowerCase() !== me.toLowerCase());
@@ -90,6 +92,7 @@ export class MockImproviser implements TextBackend {
     if (line.includes('{name}')) {
       line = rng() < 0.55 ? line.replace('{name}', name) : line.replace(/^\{name\},\s*/, '').replace(/,\s*\{name\}/, '').replace(/^./, (c) => c.toUpperCase());
     }
+    line = `${pick(rng, OPENERS)}${line}${pick(rng, CLOSERS)}`;
     const { emotion, intensity } = inferEmotion(line);
     const gestures = (/Gestures: ([^.]*)\./.exec(text)?.[1] ?? '').split(',').map((s) => s.trim()).filter((g) => g && g !== 'none');
     const semantic = EMOTION_GESTURE[emotion];

@@ -31,6 +31,7 @@ const BANK: Record<string, string[]> = {
   other: ['The {topic}? I have thoughts about that.', '{name}, you are quiet. What about the {topic}?', 'I never liked the {topic}.', 'Well, the {topic} changes everything.', 'Hmm. The {topic} again.', 'Let me say it plainly: the {topic} matters.'],
 };
 const FILLERS = ['Sure! Here is my line: ', 'As an AI, ', 'Okay. ', '...'];
+const ADJECTIVES = /^(old|new|great|flooded|spare|east|west|north|south|dark|long|broken|little|big|red|black|white)$/;
 const OPENERS = ['', '', '', 'Listen. ', 'Look, ', 'Honestly, ', 'Wait. ', 'Mark my words: ', 'Hear me. ', 'You know what? ', 'Right. ', 'So. '];
 const CLOSERS = ['', '', '', ' I mean it.', ' Think about it.', ' That is all.', ' Trust me on this.', ' Mark that.', ' Before it is too late.'];
 
@@ -83,7 +84,9 @@ export class MockImproviser implements TextBackend {
     const premise = /^Premise: (.*)$/m.exec(text)?.[1] ?? '';
     const scriptLines = text.split('\n').filter((l) => /^[A-Z][A-Z .'-]+: /.test(l));
     const heard = scriptLines.at(-1)?.replace(/^[^:]+:\s*(\([^)]*\)\s*)?/, '') ?? '';
-    const nouns = [...`${premise} ${heard} ${rng() < 0.5 ? heard : ''}`.toLowerCase().matchAll(/\bthe ((?:old |east |west |north |south )?[a-z]{3,})/g)].map((m) => m[1]!).filter((w) => !/^(same|other|one|group|way|first|last|best)$/.test(w));
+    const nouns = [...`${premise} ${heard} ${rng() < 0.5 ? heard : ''}`.toLowerCase().matchAll(/\bthe ([a-z]{3,})(?: ([a-z]{3,}))?/g)]
+      .map((m) => (ADJECTIVES.test(m[1]!) && m[2] ? `${m[1]} ${m[2]}` : m[1]!))
+      .filter((w) => !/^(same|other|one|two|three|four|five|six|seven|eight|nine|ten|twelve|group|way|first|last|best|only)$/.test(w));
     const topics = steer.length && rng() < 0.7 ? steer : nouns.length ? nouns : [...keywords(premise)].filter((w) => w.length > 4);
     const topic = topics.length ? pick(rng, topics) : 'plan';
     const others = onStage.filter((n) => n.toLowerCase() !== me.toLowerCase());

@@ -32,7 +32,7 @@ const BANK: Record<string, string[]> = {
 };
 const FILLERS = ['Sure! Here is my line: ', 'As an AI, ', 'Okay. ', '...'];
 const ADJECTIVES = /^(old|new|great|flooded|spare|east|west|north|south|dark|long|broken|little|big|red|black|white)$/;
-const OPENERS = ['', '', '', 'Listen. ', 'Look, ', 'Honestly, ', 'Wait. ', 'Mark my words: ', 'Hear me. ', 'You know what? ', 'Right. ', 'So. '];
+const OPENERS = ['', '', '', 'Listen. ', 'Look. ', 'Honestly. ', 'Wait. ', 'Mark my words: ', 'Hear me. ', 'You know what? ', 'Right. ', 'So. '];
 const CLOSERS = ['', '', '', ' I mean it.', ' Think about it.', ' That is all.', ' Trust me on this.', ' Mark that.', ' Before it is too late.'];
 
 export class MockImproviser implements TextBackend {

@@ -115,6 +115,7 @@ export function parseTurn(raw: string, expected: Character, cast: readonly Chara
   body = cut;
   let emotion: string | undefined;
   let intensity: number | undefined;
+  if (/^\s*["'“‘]\s*[([]/.test(body)) { body = body.replace(/^\s*["'“‘]/, '').replace(/["'”’]\s*$/, ''); notes.push('quotes around the line dropped'); }
   const tag = /^\s*[([]\s*([A-Za-z]+)(?:[\s,]+(0?\.\d+|1(?:\.0+)?|0))?\s*[)\]]\s*/.exec(body);
   if (tag && normalizeEmotion(tag[1])) {
     emotion = tag[1];

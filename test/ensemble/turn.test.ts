@@ -30,6 +30,7 @@ describe('structured turns: validation and repair', () => {
       ['<|im_start|>KENZAKI: (determined) "To the ferry." [pause]<|endoftext|>', 'To the ferry.'],
       ['```json\n{"speaker":"kenzaki","line":"Move.","emotion":"Furious","intensity":"0.7"}\n```', 'Move.'],
       ['{"line": "No speaker given.", "emotion": "calm"}', 'No speaker given.'],
+      [' "(joy 0.7) Well, that changes everything."', 'Well, that changes everything.'],
     ];
     for (const [raw, line] of cases) {
       const r = parseTurn(raw, ken, cast);

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import type { Hub } from '../hub.ts';
 import type { ShowT, ShowCueT, SceneT } from '../show/schema.ts';
 import type { Outcome } from '../playback.ts';
-import type { NodeEventT, TelemetryT, TranscriptLineT } from '../../protocol/index.ts';
+import type { NodeEventT, TelemetryT, TranscriptLineT, ShowStateT } from '../../protocol/index.ts';
 import type { TextBackend, PromptStyle } from './backend.ts';
 import { realClock } from './clock.ts';
 import { characterFromCast, overlayCast, type Character } from './character.ts';
@@ -69,6 +69,9 @@ export class Ensemble {
   readonly records: ImprovRecord[] = [];
   readonly councils: CouncilResult[] = [];
   private improvising: AbortController | null = null;
+  /** A council asked from the console (not a show cue): stopped by stop and e-stop. */
+  private consoleCouncil: AbortController | null = null;
+  private lastShow: { estop: boolean; status: string } = { estop: false, status: 'idle' };
   private readonly near = new Set<string>();
   private readonly listeners: [string, (...a: never[]) => void][] = [];
 
@@ -101,6 +104,11 @@ export class Ensemble {
       if (c) this.memories.get(c.id).observe({ at: realClock.now(), scene: this.sceneNow(), kind: 'event', text: `My robot reported ${e.kind}${typeof e.data.reason === 'string' ? `: ${e.data.reason}` : ''}.`, importance: 0.5 });
     });
     this.on('line', (l: TranscriptLineT) => this.onScriptedLine(l));
+    this.on('show-state', (st: ShowStateT) => {
+      const stopped = (st.estop && !this.lastShow.estop) || (st.status === 'stopped' && this.lastShow.status !== 'stopped');
+      this.lastShow = { estop: st.estop, status: st.status };
+      if (stopped) this.consoleCouncil?.abort(st.estop ? 'e-stop' : 'stopped');
+    });
     hub.externalCue = (cue, scene, signal) => this.runCue(cue, scene, signal);
     hub.ensemble = this;
   }
@@ -215,7 +223,11 @@ export class Ensemble {
       for (const a of agents ?? []) this.council.agent(a);
     } catch (e) { return { ok: false, message: `council/ask: ${(e as Error).message}` }; }
     if (!this.council.agents().length) return { ok: false, message: 'council/ask: no agents (give cast members a role)' };
-    this.ask(question, agents ? { agents } : {}).catch((e: Error) => this.hub.console.reply('council/ask', { ok: false, message: `council/ask failed: ${e.message}` }));
+    const ctl = new AbortController();
+    this.consoleCouncil = ctl;
+    this.ask(question, { ...(agents ? { agents } : {}), signal: ctl.signal })
+      .catch((e: Error) => this.hub.console.reply('council/ask', { ok: false, message: e.name === 'AbortError' ? `council/ask stopped: ${e.message}` : `council/ask failed: ${e.message}` }))
+      .finally(() => { if (this.consoleCouncil === ctl) this.consoleCouncil = null; });
     const who = (agents?.length ? agents : this.council.agents().map((a) => a.id)).join(', ');
     return { ok: true, message: `the council (${who}) is answering: "${question}"; the answer follows on hub/event/council-answer` };
   }

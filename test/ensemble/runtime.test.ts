@@ -52,8 +52,18 @@ describe('the ensemble on a hub', () => {
     expect(e.council.agents().map((a) => a.id)).toContain('scout');
     expect(await hub.console.run('council/agent', { id: 'nobody', params: { riskTolerance: 0.1 } })).toMatchObject({ ok: false });
     expect(await hub.console.run('council/agent', { id: 'x', create: true })).toMatchObject({ ok: false, message: expect.stringMatching(/needs a role/) });
+    // A console council stops on e-stop.
+    const slow = { name: 'slow', async *complete(req: { signal?: AbortSignal }) { await new Promise((_r, reject) => req.signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })))); yield ''; } };
+    const e2 = attachEnsemble(hub, { backend: slow });
+    expect(await hub.console.run('council/ask', { question: 'Go?' })).toMatchObject({ ok: true });
+    expect(e2.council.busy).toBe(true);
+    expect(await hub.console.run('council/ask', { question: 'Again?' })).toMatchObject({ ok: false, message: expect.stringMatching(/performing/) });
+    hub.emit('show-state', { v: 1, status: 'idle', scene: null, standby: null, running: [], armed: true, estop: true, ts: 0 });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(e2.council.busy).toBe(false);
     (hub as unknown as { estopActive: boolean }).estopActive = true;
     expect(await hub.console.run('council/ask', { question: 'Go?' })).toMatchObject({ ok: false, message: expect.stringMatching(/e-stop/) });
-    e.detach();
+    e2.detach();
+    expect(e.council).toBeDefined();
   });
 });

@@ -131,7 +131,10 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     writeFileSync(srtFile, transcriptToSrt(hub.transcript, names));
     out('');
     out(`${completed ? 'The show is over' : 'The show did not finish'}: ${hub.transcript.length} lines performed.`);
-    for (const r of ensemble.records) out(`  improv    ${r.scene}: ${r.turns.length} turns, beats ${r.beatsHit.length}/${r.beats.length}, ended by ${r.endedBy}; turns ${JSON.stringify(r.stats)}`);
+    for (const r of ensemble.records) {
+      const dead = r.turns.slice(1).map((t) => Math.round(t.deadAirMs)).sort((a, b) => a - b);
+      out(`  improv    ${r.scene}: ${r.turns.length} turns, beats ${r.beatsHit.length}/${r.beats.length}, ended by ${r.endedBy}, dead air max ${dead.at(-1) ?? 0} ms; turns ${JSON.stringify(r.stats)}`);
+    }
     out(`  journal   ${hub.journal!.file}`);
     out(`  subtitles ${srtFile}`);
     if (values.once) {

@@ -14,6 +14,7 @@ Commands:
   edge       run one edge node (the computer inside a robot)
   validate   check show files and hardware profiles
   srt        export a performance journal as .srt subtitles
+  ensemble   replay an improvised scene as a cue list; import a scene from .srt
   version    print the version`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   edge: async () => (await import('../edge/cli.ts')).runEdgeCli,
   validate: async () => (await import('./validate.ts')).runValidateCli,
   srt: async () => (await import('../hub/srt-cli.ts')).runSrtCli,
+  ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
   version: async () => async () => { console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION); return 0; },
 };
 

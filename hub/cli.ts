@@ -7,6 +7,7 @@ import { UsageError } from '../bin/errors.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
 import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
+import { attachEnsemble } from './ensemble/runtime.ts';
 
 export const HUB_HELP = `kuroko hub — run the hub of a show
 
@@ -50,6 +51,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
   const show = loadShow(values.show);
   const webOptions = parseWebFlags(values);
   const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log });
+  attachEnsemble(hub, { showFile: values.show }); // improv and council cues; the deterministic mock model until a backend is configured
   await hub.start();
   const web = await startWebOrStopHub(hub, webOptions);
   log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);

@@ -11,7 +11,11 @@ export type CommandResult = { ok: boolean; message: string };
 const NAMES: Partial<Record<ChannelName, string>> = {
   consoleSceneStart: 'scene/start', consoleGo: 'go', consoleStop: 'stop', consoleArm: 'arm',
   consoleDisarm: 'disarm', consoleEstop: 'estop', consoleRelease: 'release',
+  consoleNextSpeaker: 'next-speaker', consoleCouncilAsk: 'council/ask', consoleCouncilAgent: 'council/agent',
 };
+
+/** Arguments of a command: the decoded payload of its channel. */
+export type CommandArgs = { scene?: string; reason?: string; character?: string; question?: string; onStage?: string[]; id?: string; [k: string]: unknown };
 
 export class ConsoleCommands {
   constructor(private readonly hub: Hub) {}
@@ -25,7 +29,7 @@ export class ConsoleCommands {
       result = { ok: false, message: `${command}: bad payload; see the error topic (send an empty payload or valid JSON)` };
     } else {
       try {
-        result = await this.run(command, decoded as { scene?: string; reason?: string });
+        result = await this.run(command, decoded as CommandArgs);
       } catch (e) {
         result = { ok: false, message: `${command} failed: ${(e as Error).message}` };
       }
@@ -38,7 +42,7 @@ export class ConsoleCommands {
   }
 
   /** Runs one command; the web page calls this too. */
-  async run(command: string, args: { scene?: string; reason?: string; character?: string } = {}): Promise<CommandResult> {
+  async run(command: string, args: CommandArgs = {}): Promise<CommandResult> {
     const hub = this.hub;
     const pb = hub.playback;
     switch (command) {
@@ -71,13 +75,20 @@ export class ConsoleCommands {
         hub.publish('estop', {}, { v: 1, active: false, source: 'console', ts: Date.now() });
         return { ok: true, message: 'e-stop released; nodes stay disarmed until arm' };
       case 'next-speaker': {
-        // Only stored here: the ensemble engine picks it up for the next turn (and clears it).
         const id = args.character?.trim() || null;
         const cast = hub.o.show.cast;
         if (id && !cast.some((c) => c.id === id)) return { ok: false, message: `next speaker "${id}" is not in the cast (${cast.map((c) => c.id).join(', ')})` };
+        if (id && hub.ensemble) return hub.ensemble.setNextSpeaker(id);
+        // Stored for the ensemble engine, which reads and clears it at the next turn.
         hub.nextSpeakerOverride = id;
         return { ok: true, message: id ? `next speaker: ${id}` : 'next-speaker override cleared' };
       }
+      case 'council/ask':
+        if (!hub.ensemble) return { ok: false, message: 'council/ask: no ensemble is attached to this hub' };
+        return hub.ensemble.councilAsk(args.question!, args.onStage);
+      case 'council/agent':
+        if (!hub.ensemble) return { ok: false, message: 'council/agent: no ensemble is attached to this hub' };
+        return hub.ensemble.councilAgent(args as Parameters<NonNullable<typeof hub.ensemble>['councilAgent']>[0]);
       default:
         return { ok: false, message: `unknown command ${command}` };
     }

@@ -16,6 +16,9 @@ import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } 
 import type { TranscriptLineT } from '../protocol/index.ts';
 import type { NodeInfo } from './registry.ts';
 import type { Report } from './playback.ts';
+import { attachEnsemble } from './ensemble/runtime.ts';
+import type { CouncilResult } from './ensemble/council.ts';
+import type { StageReport } from './ensemble/stage.ts';
 
 export const DEMO_HELP = `kuroko demo — perform a show with simulated robots on the embedded broker
 
@@ -57,6 +60,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const webOptions = parseWebFlags(values);
   const log = createLogger('demo', values['log-level']);
   const hub = new Hub({ show, port, logger: log });
+  // Improvised and council scenes: a deterministic model by default, so the demo runs offline.
+  const ensemble = attachEnsemble(hub, { showFile: values.show! });
   const out = (s: string) => process.stdout.write(s + '\n');
   await hub.start();
   const web = await startWebOrStopHub(hub, webOptions);
@@ -75,6 +80,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   hub.on('line', (l: TranscriptLineT) => out(`${clock()}  ${(names[l.character] ?? l.character).toUpperCase().padEnd(width)}  ${l.text}${l.emotion ? `  (${l.emotion})` : ''}`));
   hub.on('node-state', (n: NodeInfo, prev: string) => out(`${clock()}  · node ${n.id}: ${prev} → ${n.state}${n.state === 'lost' || n.state === 'fault' || n.state === 'estopped' ? ` (${n.reason ?? ''})` : ''}`));
   hub.on('report', (r: Report) => out(`${clock()}  ! ${r.message}`));
+  hub.on('ensemble-report', (r: StageReport) => out(`${clock()}  ! ${r.message}`));
+  hub.on('council', (r: CouncilResult) => out(`${clock()}  = council answer to "${r.question}" (${r.answer.name}): ${r.answer.line}`));
 
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
@@ -107,7 +114,9 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       if (interrupted) throw new Error('interrupted');
       await sleep(50);
     }
-    const armed = await hub.console.run('arm');
+    let armed = await hub.console.run('arm');
+    // On a loaded machine a node can take longer than arm's wait to answer: ask again.
+    for (let i = 0; i < 3 && !armed.ok && !interrupted; i++) { await sleep(500); armed = await hub.console.run('arm'); }
     out(`${clock()}  > arm: ${armed.message}`);
     if (!armed.ok) throw new Error(`could not arm the nodes: ${armed.message}`);
 
@@ -130,6 +139,10 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     writeFileSync(srtFile, transcriptToSrt(hub.transcript, names));
     out('');
     out(`${completed ? 'The show is over' : 'The show did not finish'}: ${hub.transcript.length} lines performed.`);
+    for (const r of ensemble.records) {
+      const dead = r.turns.slice(1).map((t) => Math.round(t.deadAirMs)).sort((a, b) => a - b);
+      out(`  improv    ${r.scene}: ${r.turns.length} turns, beats ${r.beatsHit.length}/${r.beats.length}, ended by ${r.endedBy}, dead air max ${dead.at(-1) ?? 0} ms; turns ${JSON.stringify(r.stats)}`);
+    }
     out(`  journal   ${hub.journal!.file}`);
     out(`  subtitles ${srtFile}`);
     if (values.once) {

@@ -16,7 +16,7 @@ import {
 import type { ShowT } from './show/schema.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { NodeRegistry, type NodeInfo } from './registry.ts';
-import { Playback, newCueId, type Report } from './playback.ts';
+import { Playback, newCueId, type Report, type ExternalCueRunner } from './playback.ts';
 import { Journal } from './journal.ts';
 import { ConsoleCommands } from './console.ts';
 import { Curator, type CurateRequest } from './web/curator.ts';
@@ -48,7 +48,11 @@ export class Hub extends EventEmitter {
   readonly rejected = { count: 0 };
   /** Lines wait here for the operator in curator mode (the ensemble code calls curator.submit). */
   readonly curator = new Curator();
-  /** Set from the page (console command next-speaker); the ensemble engine reads and clears it. */
+  /** Performs improv and council cues; set by attachEnsemble (hub/ensemble/runtime.ts). */
+  externalCue: ExternalCueRunner | null = null;
+  /** The ensemble attached to this hub, if any (console council and next-speaker commands use it). */
+  ensemble: import('./ensemble/runtime.ts').Ensemble | null = null;
+  /** The operator's choice of the next improvising speaker (console/next-speaker or the page); consumed once used. */
   nextSpeakerOverride: string | null = null;
   private readonly log: Logger;
 
@@ -63,6 +67,7 @@ export class Hub extends EventEmitter {
       registry: this.registry,
       sendCue: (node, cue) => this.publish('nodeCue', { node }, cue),
       stopNode: (node, reason) => this.publish('nodeCmd', { node }, { v: 1, cmd: 'stop', reason, ts: Date.now() }),
+      runExternal: (cue, scene, signal) => this.externalCue ? this.externalCue(cue, scene, signal) : Promise.reject(new Error('no ensemble is attached to this hub (see hub/ensemble/runtime.ts attachEnsemble)')),
     });
     this.console = new ConsoleCommands(this);
     this.curator.on('curate', (c: CurateRequest) => this.emit('curate', c));
@@ -119,7 +124,8 @@ export class Hub extends EventEmitter {
     client.on('connect', () => {
       (client.stream as Socket).setNoDelay?.(true);
       const subs: ChannelName[] = ['nodeState', 'nodeBirth', 'nodeHeartbeat', 'nodeCueAck', 'nodeEvent', 'nodeTelemetry', 'transcript', 'estop',
-        'consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease'];
+        'consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease',
+        'consoleNextSpeaker', 'consoleCouncilAsk', 'consoleCouncilAgent'];
       client.subscribe(subs.map((n) => filter(show, n)), { qos: 1 });
       this.publish('hubState', {}, { v: 1, status: 'online', epoch: this.epoch, show, version: SOFTWARE_VERSION, ts: Date.now() });
       this.publishShowState();
@@ -146,7 +152,7 @@ export class Hub extends EventEmitter {
         case 'nodeBirth': { const m = this.decoded('nodeBirth', t, payload); if (m) { this.registry.birth(node!, m); this.emit('birth', node, m); } return; }
         case 'nodeState': { const m = this.decoded('nodeState', t, payload); if (m) this.registry.state(node!, m.state, m.reason, m.bdSeq); return; }
         case 'nodeHeartbeat': { const m = this.decoded('nodeHeartbeat', t, payload); if (m) this.registry.heartbeat(node!, m); return; }
-        case 'nodeCueAck': { const m = this.decoded('nodeCueAck', t, payload); if (m) { this.playback.onAck(node!, m); this.emit('ack', node, m); } return; }
+        case 'nodeCueAck': { const m = this.decoded('nodeCueAck', t, payload); if (m) { this.playback.onAck(node!, m); this.emit('cue-ack', node, m); } return; }
         case 'nodeEvent': {
           const m = this.decoded('nodeEvent', t, payload);
           if (m) {

@@ -23,7 +23,11 @@ export interface PlaybackDeps {
   registry: NodeRegistry;
   sendCue(node: string, cue: CueT): void;
   stopNode(node: string, reason: string): void;
+  /** Runs cues the hub does not send as one wire cue (improv, council: the ensemble); aborted on stop. */
+  runExternal?: ExternalCueRunner;
 }
+
+export type ExternalCueRunner = (cue: ShowCueT, scene: string, signal: AbortSignal) => Promise<{ outcome: Outcome; reason?: string }>;
 
 export type Outcome = 'done' | 'failed' | 'rejected' | 'skipped' | 'stopped' | 'timeout';
 
@@ -45,6 +49,7 @@ interface Running {
   accepted: boolean;
   timers: Set<NodeJS.Timeout>;
   generation: number;
+  abort?: AbortController;
 }
 
 export type Result = { ok: true; message: string } | { ok: false; message: string };
@@ -136,6 +141,7 @@ export class Playback extends EventEmitter {
     const nodes = new Set<string>();
     for (const r of this.running.values()) {
       for (const t of r.timers) clearTimeout(t);
+      r.abort?.abort(reason);
       if (r.node) nodes.add(r.node);
       this.emit('outcome', { scene: this.scene?.id, cue: r.cue.id, node: r.node, outcome: 'stopped', reason });
     }
@@ -177,6 +183,7 @@ export class Playback extends EventEmitter {
       this.later((cue.duration ?? 0) * 1000, () => this.complete(r, 'done'), r.timers);
       return;
     }
+    if (cue.kind === 'improv' || cue.kind === 'council') return this.external(r);
     const node = this.nodeOf.get(cue.character!)!;
     r.node = node;
     if (!this.d.registry.isOnline(node)) {
@@ -197,6 +204,24 @@ export class Playback extends EventEmitter {
     }, r.timers);
   }
 
+  private external(r: Running): void {
+    const { cue } = r;
+    const scene = this.scene!.id;
+    if (!this.d.runExternal) {
+      this.report({ kind: 'cue-skipped', message: `cue ${cue.id} skipped: no ensemble is attached to perform ${cue.kind} cues`, scene, cue: cue.id });
+      return this.complete(r, 'skipped', 'no ensemble');
+    }
+    r.abort = new AbortController();
+    this.d.runExternal(cue, scene, r.abort.signal).then(
+      (res) => this.complete(r, res.outcome, res.reason),
+      (e: Error) => {
+        if (r.abort!.signal.aborted) return;
+        this.report({ kind: 'cue-failed', message: `cue ${cue.id} (${cue.kind}) failed: ${e.message}`, scene, cue: cue.id });
+        this.complete(r, 'failed', e.message);
+      },
+    );
+  }
+
   private toWire(c: ShowCueT): CueT {
     const at = this.d.clock.showNow() + this.settings.leadTime * 1000;
     const base = {
@@ -212,6 +237,7 @@ export class Playback extends EventEmitter {
       case 'sound': return { ...base, kind: 'sound', params: { name: c.sound!, durationMs: ms(c.duration) } };
       case 'gesture': return { ...base, kind: 'gesture', params: { name: c.gesture! } };
       case 'wait': return { ...base, kind: 'wait', params: { durationMs: ms(c.duration) } };
+      default: throw new Error(`a ${c.kind} cue has no wire form`);
     }
   }
 

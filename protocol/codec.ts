@@ -53,12 +53,14 @@ export function decode<N extends ChannelName>(name: N, payload: Buffer | string)
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, error: `payload of ${size} bytes is larger than the ${MAX_PAYLOAD_BYTES}-byte limit` };
   const text = payload.toString().trim();
-  const ch = CHANNELS[name] as (typeof CHANNELS)[ChannelName] & { bare?: 'empty' | 'id' };
+  const ch = CHANNELS[name] as (typeof CHANNELS)[ChannelName] & { bare?: 'empty' | 'id' | 'text'; bareField?: string };
+  const field = ch.bareField ?? 'scene';
   if (ch.bare === 'empty' && text === '') return { ok: true, value: {} as PayloadOf<N> };
   if (ch.bare === 'id' && !text.startsWith('{') && !text.startsWith('"')) {
-    if (isId(text)) return { ok: true, value: { scene: text } as PayloadOf<N> };
-    return { ok: false, error: `"${String(text).slice(0, 80)}" is not a scene id (use a-z, 0-9 and '-')` };
+    if (isId(text)) return { ok: true, value: { [field]: text } as PayloadOf<N> };
+    return { ok: false, error: `"${String(text).slice(0, 80)}" is not a ${field} id (use a-z, 0-9 and '-')` };
   }
+  if (ch.bare === 'text' && !text.startsWith('{') && !text.startsWith('"')) return check(name, { [field]: text });
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -66,8 +68,9 @@ export function decode<N extends ChannelName>(name: N, payload: Buffer | string)
     return { ok: false, error: `payload is not valid JSON (${(e as Error).message})` };
   }
   if (ch.bare === 'id' && typeof value === 'string') {
-    return isId(value) ? { ok: true, value: { scene: value } as PayloadOf<N> } : { ok: false, error: `"${String(value).slice(0, 80)}" is not a scene id` };
+    return isId(value) ? { ok: true, value: { [field]: value } as PayloadOf<N> } : { ok: false, error: `"${String(value).slice(0, 80)}" is not a ${field} id` };
   }
+  if (ch.bare === 'text' && typeof value === 'string') return check(name, { [field]: value });
   return check(name, value);
 }
 

@@ -236,6 +236,27 @@ export const ConsoleEmpty = Type.Object({
   reason: Type.Optional(Type.String({ maxLength: 500 })),
 }, { additionalProperties: false, description: 'optional JSON {"reason": "..."}; an empty payload is accepted' });
 
+export const ConsoleNextSpeaker = obj({ character: Id }, 'next-speaker as JSON (a bare character id is also accepted)');
+export const ConsoleCouncilAsk = obj({
+  question: Type.String({ minLength: 1, maxLength: 1000 }),
+  onStage: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 12, description: 'the agents to ask (default: every council agent)' })),
+}, 'council/ask as JSON (bare text is also accepted as the question)');
+export const ConsoleCouncilAgent = obj({
+  id: Id,
+  create: Type.Optional(Type.Boolean({ description: 'create a new agent (needs role; name and node default from id)' })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+  node: Type.Optional(Id),
+  role: Type.Optional(Type.String({ minLength: 1, maxLength: 80, description: 'decision, analysis, intelligence, coordination, or your own' })),
+  persona: Type.Optional(Type.String({ maxLength: 2000 })),
+  params: Type.Optional(obj({
+    riskTolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    talkativeness: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    analysisDepth: Type.Optional(Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')])),
+  }, 'agent parameters')),
+  addCapability: Type.Optional(Id),
+  removeCapability: Type.Optional(Id),
+}, 'council/agent: customise an agent, or create one with create: true');
+
 export type HubStateT = Static<typeof HubState>;
 export type HubHeartbeatT = Static<typeof HubHeartbeat>;
 export type NodeStateT = Static<typeof NodeState>;

@@ -20,7 +20,9 @@ export interface Channel {
   schema: TSchema;
   description: string;
   /** Console commands accept an empty payload or a bare string besides JSON. */
-  bare?: 'empty' | 'id';
+  bare?: 'empty' | 'id' | 'text';
+  /** The field a bare payload fills (default "scene"). */
+  bareField?: string;
 }
 
 export const CHANNELS = {
@@ -46,6 +48,9 @@ export const CHANNELS = {
   consoleDisarm: { pattern: 'console/disarm', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Disarm every node.' },
   consoleEstop: { pattern: 'console/estop', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Emergency stop: every node stops and holds.' },
   consoleRelease: { pattern: 'console/release', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Release the e-stop; nodes stay disarmed until arm.' },
+  consoleNextSpeaker: { pattern: 'console/next-speaker', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleNextSpeaker, bare: 'id', bareField: 'character', description: 'Improv: who speaks next (a character id, bare or as {"character": "id"}).' },
+  consoleCouncilAsk: { pattern: 'console/council/ask', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleCouncilAsk, bare: 'text', bareField: 'question', description: 'Council: put a question to the agents; each answers in role on stage, then one synthesises. Bare text or {"question": "..."}.' },
+  consoleCouncilAgent: { pattern: 'console/council/agent', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleCouncilAgent, description: 'Council: customise an agent (params, capabilities, role) or create one.' },
   consoleReply: { pattern: 'console/reply', qos: 1, retain: false, publisher: 'hub', schema: S.ConsoleReply, description: 'The answer to each console command.' },
 } as const satisfies Record<string, Channel>;
 

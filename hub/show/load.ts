@@ -10,6 +10,7 @@ export { DocumentError };
 function cueProblems(c: ShowCueT, where: string, cast: Set<string>): string[] {
   const out: string[] = [];
   const need = (field: keyof ShowCueT, why: string) => { if (c[field] === undefined) out.push(`[${where}] a ${c.kind} cue needs "${field}" (${why})`); };
+  if (c.kind === 'improv' || c.kind === 'council') return ensembleCueProblems(c, where, cast);
   if (c.kind !== 'wait') {
     need('character', 'who performs it');
     if (c.character && !cast.has(c.character)) out.push(`[${where}.character] "${c.character}" is not in the cast (cast: ${[...cast].join(', ')})`);
@@ -22,6 +23,36 @@ function cueProblems(c: ShowCueT, where: string, cast: Set<string>): string[] {
     case 'gesture': need('gesture', 'a gesture name from the node profile'); break;
     case 'wait': need('duration', 'seconds'); break;
   }
+  return out;
+}
+
+/** improv and council cues: who is on stage must be in the cast, beats and must-say lines must fit. */
+function ensembleCueProblems(c: ShowCueT, where: string, cast: Set<string>): string[] {
+  const out: string[] = [];
+  const notCast = (id: string, at: string) => { if (!cast.has(id)) out.push(`[${where}.${at}] "${id}" is not in the cast (cast: ${[...cast].join(', ')})`); };
+  if (!c.onStage?.length) out.push(`[${where}] a ${c.kind} cue needs "onStage" (the characters taking part)`);
+  const on = new Set(c.onStage ?? []);
+  c.onStage?.forEach((id, i) => notCast(id, `onStage.${i}`));
+  if (c.kind === 'council') {
+    if (!c.question) out.push(`[${where}] a council cue needs "question"`);
+    return out;
+  }
+  if (!c.premise) out.push(`[${where}] an improv cue needs "premise" (what the scene is about)`);
+  if (c.maxTurns === undefined) out.push(`[${where}] an improv cue needs "maxTurns" (a cap on the number of lines)`);
+  if (c.maxMinutes === undefined) out.push(`[${where}] an improv cue needs "maxMinutes" (a cap on its length)`);
+  const beatIds = new Set<string>();
+  c.beats?.forEach((b, i) => {
+    if (beatIds.has(b.id)) out.push(`[${where}.beats.${i}.id] beat "${b.id}" appears twice`);
+    beatIds.add(b.id);
+    b.by?.forEach((id, j) => { if (!on.has(id)) out.push(`[${where}.beats.${i}.by.${j}] "${id}" is not on stage`); });
+    if (b.line && !on.has(b.line.character)) out.push(`[${where}.beats.${i}.line.character] "${b.line.character}" is not on stage`);
+  });
+  c.mustSay?.forEach((m, i) => {
+    if (!on.has(m.character)) out.push(`[${where}.mustSay.${i}.character] "${m.character}" is not on stage`);
+    if (m.afterBeat && !beatIds.has(m.afterBeat)) out.push(`[${where}.mustSay.${i}.afterBeat] no beat "${m.afterBeat}" in this cue`);
+  });
+  const needed = (c.beats?.length ?? 0) + (c.mustSay?.length ?? 0);
+  if (c.maxTurns !== undefined && c.maxTurns < needed) out.push(`[${where}.maxTurns] ${c.maxTurns} turns cannot hit ${c.beats?.length ?? 0} beats and ${c.mustSay?.length ?? 0} must-say lines`);
   return out;
 }
 

@@ -20,9 +20,31 @@ export const Character = Type.Object({
   voice: Type.Optional(Type.String({ maxLength: 80 })),
   talkativeness: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   riskTolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  // ensemble (improvised scenes, council): all optional
+  description: Type.Optional(Type.String({ maxLength: 4000, description: 'who the character is (defaults to persona)' })),
+  personality: Type.Optional(Type.String({ maxLength: 2000 })),
+  speakingStyle: Type.Optional(Type.String({ maxLength: 500, description: 'how the character talks' })),
+  analysisDepth: Type.Optional(Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')])),
+  gestures: Type.Optional(Type.Record(Type.String({ pattern: ID_PATTERN }), Type.String({ pattern: ID_PATTERN }), { description: 'semantic gesture (nod, shake, point, think) → this node\'s gesture name' })),
+  capabilities: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { description: 'council capabilities, e.g. sensors' })),
+  latencyBudgetMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60000, description: 'how late an improvised line may be before a filler/fallback' })),
+  card: Type.Optional(Type.String({ maxLength: 500, description: 'a Character Card V2 JSON file (relative to the show file) to take the persona from' })),
 }, strict);
 
-export const CueKinds = ['line', 'motion', 'light', 'sound', 'gesture', 'wait'] as const;
+const Beat = Type.Object({
+  id: Id,
+  goal: Type.String({ minLength: 1, maxLength: 500, description: 'what must happen' }),
+  keywords: Type.Array(Type.String({ minLength: 1, maxLength: 80 }), { minItems: 1, description: 'a line containing one of these hits the beat' }),
+  by: Type.Optional(Type.Array(Id, { description: 'characters who can drive this beat' })),
+  line: Type.Optional(Type.Object({ character: Id, text: Type.String({ minLength: 1, maxLength: 400 }) }, { ...strict, description: 'scripted line that hits the beat when turns run short' })),
+}, strict);
+const MustSay = Type.Object({
+  character: Id,
+  text: Type.String({ minLength: 1, maxLength: 400 }),
+  afterBeat: Type.Optional(Id),
+}, strict);
+
+export const CueKinds = ['line', 'motion', 'light', 'sound', 'gesture', 'wait', 'improv', 'council'] as const;
 
 export const ShowCue = Type.Object({
   id: Id,
@@ -45,6 +67,16 @@ export const ShowCue = Type.Object({
   sound: Type.Optional(Type.String({ maxLength: 200 })),
   gesture: Type.Optional(Type.String({ pattern: ID_PATTERN })),
   duration: Type.Optional(Seconds('motion, fade, sound or wait duration')),
+  // improv: an improvised scene performed by the ensemble
+  premise: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+  onStage: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 12, description: 'improv and council: characters on stage' })),
+  beats: Type.Optional(Type.Array(Beat, { description: 'improv: story beats to hit, in order' })),
+  mustSay: Type.Optional(Type.Array(MustSay, { description: 'improv: lines that must be said verbatim' })),
+  maxTurns: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  minTurns: Type.Optional(Type.Integer({ minimum: 0, maximum: 500 })),
+  maxMinutes: Type.Optional(Type.Number({ minimum: 0, maximum: 180 })),
+  // council: a question put to the agents on stage, answered in role, then synthesised
+  question: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
   // timing, as in theatre cue software
   preWait: Type.Optional(Seconds('delay between GO (or the previous cue) and the action')),
   postWait: Type.Optional(Seconds('auto-continue: delay from this action to the next cue; auto-follow: pause after this cue completes')),
@@ -76,3 +108,5 @@ export type ShowT = Static<typeof Show>;
 export type SceneT = Static<typeof Scene>;
 export type ShowCueT = Static<typeof ShowCue>;
 export type CharacterT = Static<typeof Character>;
+export type BeatT = Static<typeof Beat>;
+export type MustSayT = Static<typeof MustSay>;

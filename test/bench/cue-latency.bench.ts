@@ -72,8 +72,8 @@ async function kurokoCueLatency(hub: Hub, nodes: string[], count: number): Promi
     const at = hub.showNow() + 100;
     const t0 = performance.now();
     await new Promise<void>((resolve) => {
-      const onAck = (n: string, a: CueAckT) => { if (n === node && a.cue === id && a.status === 'accepted') { hub.off('ack', onAck); resolve(); } };
-      hub.on('ack', onAck);
+      const onAck = (n: string, a: CueAckT) => { if (n === node && a.cue === id && a.status === 'accepted') { hub.off('cue-ack', onAck); resolve(); } };
+      hub.on('cue-ack', onAck);
       hub.publish('nodeCue', { node }, { v: 1, id, scene: 's', seq: i, at, deadline: at + 500, ts: Date.now(), kind: 'wait', params: { durationMs: 0 } });
     });
     if (i >= 20) out.push(performance.now() - t0);

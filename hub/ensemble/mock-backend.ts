@@ -1,0 +1,177 @@
+/**
+ * A deterministic, seeded "mock improviser": a TextBackend that reads the ensemble's prompts and
+ * answers like a weak small model would — mostly usable lines in the asked format, sometimes with
+ * the faults small models make (no emotion tag, a run-on into the next speaker, prose around the
+ * JSON, the wrong speaker, junk tokens, a repeated line). Same seed, same prompt: same answer.
+ * withLatency() wraps any backend with a set time per turn (the benchmark's "backend of set
+ * latency"), on an injectable clock.
+ */
+import type { CompletionRequest, TextBackend } from './backend.ts';
+import { abortError } from './backend.ts';
+import type { EnsembleClock } from './clock.ts';
+import { realClock } from './clock.ts';
+import { EMOTIONS, inferEmotion, EMOTION_GESTURE } from './emotion.ts';
+import { requestText } from './prompt.ts';
+import { keywords } from './memory.ts';
+import { seeded, hashString, pick, type Rng } from './rng.ts';
+
+export interface MockOptions {
+  seed?: number;
+  /** Share of answers with a fault (default 0.25). */
+  faultRate?: number;
+  /** Share of emotion labels that are noise (default 0.15). */
+  labelNoise?: number;
+}
+
+const BANK: Record<string, string[]> = {
+  decision: ['We go by the {topic}, and we go now.', 'Enough talk, {name}. I decide: the {topic}.', 'I will take the {topic} myself.', 'No more waiting. The {topic} it is.', 'Every hour we wait costs us. {name}, are you with me?', 'Then we move at once. The {topic} will not wait.'],
+  analysis: ['The {topic} worries me; the odds are poor.', '{name}, what if the {topic} fails us?', 'Numbers first. The {topic} costs us an hour.', 'I doubt the {topic} is safe at night.', 'Three risks with the {topic}. I can name them all.', 'Careful. The {topic} looks better than it is.'],
+  intelligence: ['I heard a rumour about the {topic}.', '{name}, look! The {topic} is open.', 'Why is nobody watching the {topic}?', 'Scouts say the {topic} runs at night.', 'Strange. The {topic} was quiet when I passed.', 'Tell me, {name}, who else knows about the {topic}?'],
+  coordination: ['Together we can manage the {topic}.', '{name}, breathe. Let us hear everyone first.', 'We agree on the {topic}, then?', 'Thank you, friends. The {topic} can wait a moment.', 'Steady, all of you. The {topic} is a shared choice.', 'I trust you both. Is the {topic} our middle way?'],
+  other: ['The {topic}? I have thoughts about that.', '{name}, you are quiet. What about the {topic}?', 'I never liked the {topic}.', 'Well, the {topic} changes everything.', 'Hmm. The {topic} again.', 'Let me say it plainly: the {topic} matters.'],
+};
+const FILLERS = ['Sure! Here is my line: ', 'As an AI, ', 'Okay. ', '...'];
+const ADJECTIVES = /^(old|new|great|flooded|spare|east|west|north|south|dark|long|broken|little|big|red|black|white)$/;
+const OPENERS = ['', '', '', 'Listen. ', 'Look. ', 'Honestly. ', 'Wait. ', 'Mark my words: ', 'Hear me. ', 'You know what? ', 'Right. ', 'So. '];
+const CLOSERS = ['', '', '', ' I mean it.', ' Think about it.', ' That is all.', ' Trust me on this.', ' Mark that.', ' Before it is too late.'];
+
+export class MockImproviser implements TextBackend {
+  readonly name = 'mock-improviser';
+  readonly seed: number;
+  readonly faultRate: number;
+  readonly labelNoise: number;
+  calls = 0;
+
+  constructor(o: MockOptions = {}) {
+    this.seed = o.seed ?? 7;
+    this.faultRate = o.faultRate ?? 0.25;
+    this.labelNoise = o.labelNoise ?? 0.15;
+  }
+
+  async *complete(req: CompletionRequest): AsyncIterable<string> {
+    this.calls++;
+    if (req.signal?.aborted) throw abortError(req.signal);
+    const text = this.answer(req);
+    for (let i = 0; i < text.length; i += 4) {
+      if (req.signal?.aborted) throw abortError(req.signal);
+      yield text.slice(i, i + 4);
+    }
+  }
+
+  /** The whole answer to a request. */
+  answer(req: CompletionRequest): string {
+    const text = requestText(req);
+    const rng = seeded(hashString(text) ^ Math.imul(this.seed, 2654435761) ^ (req.seed ?? 0));
+    const json = !req.prompt && !!req.messages;
+    const task = /^Task: ([\w -]+?)(?: for (.+))?$/m.exec(text);
+    const kind = task?.[1] ?? 'improv turn';
+    if (kind === 'label emotion') return this.label(text, rng, json);
+    const me = task?.[2]?.trim() ?? 'Someone';
+    if (kind.startsWith('council')) return this.council(kind, me, text, rng, json);
+    return this.turn(me, text, rng, json);
+  }
+
+  private label(text: string, rng: Rng, json: boolean): string {
+    const line = /^Line: (.*)$/m.exec(text)?.[1] ?? '';
+    const e = rng() < this.labelNoise ? pick(rng, EMOTIONS) : inferEmotion(line).emotion;
+    return json ? JSON.stringify({ emotion: e, intensity: 0.6 }) : ` ${e}`;
+  }
+
+  private turn(me: string, text: string, rng: Rng, json: boolean): string {
+    const onStage = (/^On stage: (.*)$/m.exec(text)?.[1] ?? '').split(',').map((s) => s.replace(/\(.*\)/, '').trim()).filter(Boolean);
+    const role = new RegExp(`^${escapeRe(me)} \\((\\w+)\\):`, 'm').exec(text)?.[1] ?? 'other';
+    const steer = /Mention: ([^.]*)\./.exec(text)?.[1]?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+    const premise = /^Premise: (.*)$/m.exec(text)?.[1] ?? '';
+    const scriptLines = text.split('\n').filter((l) => /^[A-Z][A-Z .'-]+: /.test(l));
+    const heard = scriptLines.at(-1)?.replace(/^[^:]+:\s*(\([^)]*\)\s*)?/, '') ?? '';
+    const nouns = [...`${premise} ${heard} ${rng() < 0.5 ? heard : ''}`.toLowerCase().matchAll(/\bthe ([a-z]{3,})(?: ([a-z]{3,}))?/g)]
+      .map((m) => (ADJECTIVES.test(m[1]!) && m[2] ? `${m[1]} ${m[2]}` : m[1]!))
+      .filter((w) => !/^(same|other|one|two|three|four|five|six|seven|eight|nine|ten|twelve|group|way|first|last|best|only)$/.test(w));
+    const topics = steer.length && rng() < 0.7 ? steer : nouns.length ? nouns : [...keywords(premise)].filter((w) => w.length > 4);
+    const topic = topics.length ? pick(rng, topics) : 'plan';
+    const others = onStage.filter((n) => n.toLowerCase() !== me.toLowerCase());
+    const name = others.length ? pick(rng, others) : 'friend';
+    let line = pick(rng, BANK[role] ?? BANK.other!).replace('{topic}', topic);
+    if (line.includes('{name}')) {
+      line = rng() < 0.55 ? line.replace('{name}', name) : line.replace(/^\{name\},\s*/, '').replace(/,\s*\{name\}/, '').replace(/^./, (c) => c.toUpperCase());
+    }
+    line = `${pick(rng, OPENERS)}${line}${pick(rng, CLOSERS)}`;
+    const { emotion, intensity } = inferEmotion(line);
+    const gestures = (/Gestures: ([^.]*)\./.exec(text)?.[1] ?? '').split(',').map((s) => s.trim()).filter((g) => g && g !== 'none');
+    const semantic = EMOTION_GESTURE[emotion];
+    const gesture = semantic && gestures.includes(semantic) && rng() < 0.5 ? semantic : undefined;
+    let speaker = me;
+    let fault = rng() < this.faultRate ? pick(rng, ['no-emotion', 'run-on', 'prose', 'wrong-speaker', 'junk', 'quotes', 'repeat'] as const) : null;
+    if (fault === 'wrong-speaker' && others.length) speaker = pick(rng, others);
+    if (fault === 'repeat' && heard) line = heard;
+    const em = fault === 'no-emotion' ? undefined : emotion;
+    if (fault === 'junk') return pick(rng, ['<|endoftext|>', ' ...', '', '<|im_end|>\n\n']);
+    let out: string;
+    if (json) {
+      const obj: Record<string, unknown> = { speaker, line, ...(em ? { emotion: em } : {}), intensity, ...(gesture ? { gesture } : {}) };
+      out = JSON.stringify(obj);
+      if (fault === 'quotes') out = out.replace(/"(\w+)":/g, '$1:');
+      if (fault === 'prose') out = `${pick(rng, FILLERS)}${out}\nHope this helps!`;
+    } else {
+      const body = `${em ? `(${em} ${intensity.toFixed(1)}) ` : ''}${line}${gesture ? ` *${gesture}*` : ''}`;
+      out = speaker === me && fault !== 'wrong-speaker' ? ` ${body}` : `${speaker.toUpperCase()}: ${body}`;
+      if (fault === 'prose') out = ` (slowly) "${line}" ${pick(rng, ['[pause]', ''])}`;
+      if (fault === 'quotes') out = ` "${body}"`;
+    }
+    if (fault === 'run-on' && others.length) out += `\n${pick(rng, others).toUpperCase()}: And then what?`;
+    return out;
+  }
+
+  private council(kind: string, me: string, text: string, rng: Rng, json: boolean): string {
+    const q = /^Council question: (.*)$/m.exec(text)?.[1] ?? '';
+    const role = /^Role: (\w+)/m.exec(text)?.[1] ?? 'member';
+    const risk = /Risk tolerance: (\w+)/.exec(text)?.[1] ?? 'medium';
+    const deep = /Analysis depth: high/.test(text);
+    const known = [...text.matchAll(/^Known: (.*)$/gm)].map((m) => m[1]!);
+    const topic = /\bthe ([a-z]{3,})/.exec(q.toLowerCase())?.[1] ?? [...keywords(q)].filter((w) => w.length > 3 && !/^(should|would|could|shall|must|what|which|wait)$/.test(w))[0] ?? 'question';
+    let line: string;
+    if (kind === 'council-synthesis') {
+      const takes = [...text.matchAll(/^([A-Z][A-Z .'-]+): \((\w+)\) (.*)$/gm)];
+      const decision = takes.find((t) => t[2] === 'decision')?.[3] ?? takes[0]?.[3] ?? 'we act';
+      const caution = takes.find((t) => t[2] === 'analysis')?.[3];
+      line = `Our answer: ${lowerFirst(decision.split(/[;.!]/)[0]!.trim())}${caution ? ', but carefully' : ''}.`;
+    } else if (role === 'decision') {
+      line = risk === 'high' ? `We commit to the ${topic} now; fortune favours the bold.` : risk === 'low' ? `We wait on the ${topic} until it is safe.` : `We try the ${topic}, with a way back.`;
+    } else if (role === 'analysis') {
+      line = deep ? `Three risks in the ${topic}: time, weather, and us. The second one is the worst.` : `The ${topic} is risky; I would halve the exposure.`;
+    } else if (role === 'intelligence') {
+      line = known.length ? `What I know: ${known[0]!.replace(/[.!]+$/, '')}.` : `I heard two rumours about the ${topic}; one is true.`;
+    } else if (role === 'coordination') {
+      line = `Let us each say what we need from the ${topic}, then decide together.`;
+    } else {
+      line = `My view on the ${topic}: ${pick(rng, ['yes, carefully', 'not yet', 'only together'])}.`;
+    }
+    const { emotion, intensity } = inferEmotion(line);
+    if (json) return JSON.stringify({ speaker: me, line, emotion, intensity });
+    return ` (${emotion} ${intensity.toFixed(1)}) ${line}`;
+  }
+}
+
+/**
+ * Wraps a backend so each completion takes `msPerTurn` (spread over the streamed chunks, first
+ * chunk after `firstChunkShare` of it) on `clock`. Aborting the signal stops the wait.
+ */
+export function withLatency(inner: TextBackend, msPerTurn: number, clock: EnsembleClock = realClock, firstChunkShare = 1): TextBackend {
+  return {
+    name: `${inner.name}+${msPerTurn}ms`,
+    async *complete(req: CompletionRequest): AsyncIterable<string> {
+      const chunks: string[] = [];
+      for await (const c of inner.complete(req)) chunks.push(c);
+      const first = msPerTurn * firstChunkShare;
+      await clock.sleep(first, req.signal);
+      const rest = chunks.length > 1 ? (msPerTurn - first) / (chunks.length - 1) : 0;
+      for (let i = 0; i < chunks.length; i++) {
+        if (i > 0 && rest > 0) await clock.sleep(rest, req.signal);
+        yield chunks[i]!;
+      }
+    },
+  };
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);

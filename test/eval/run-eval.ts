@@ -1,0 +1,112 @@
+/**
+ * `npm run eval`: the ensemble measured over the scenarios in test/eval/scenarios/ and the
+ * labelled lines in test/eval/emotion-labels.jsonl. Deterministic (fixed seeds, virtual clock)
+ * with the default mock improviser.
+ *
+ *   npm run eval [-- --backend mock|module:FILE.ts] [--fault-rate 0.25] [--json FILE]
+ *
+ * A module backend exports createBackend(): TextBackend (e.g. wrapping hub/llm's ONNX model);
+ * it runs on the real clock, so latencies are measured, not set.
+ */
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { loadShow } from '../../hub/show/load.ts';
+import { loadCast, improvSpecFromCue } from '../../hub/ensemble/runtime.ts';
+import { VirtualClock, realClock, type EnsembleClock } from '../../hub/ensemble/clock.ts';
+import { MockImproviser, withLatency } from '../../hub/ensemble/mock-backend.ts';
+import { SimPerformer } from '../../hub/ensemble/sim-performer.ts';
+import { MemoryBank } from '../../hub/ensemble/memory.ts';
+import { ImprovEngine, type ImprovRecord } from '../../hub/ensemble/improv.ts';
+import { completeText, type TextBackend, type PromptStyle } from '../../hub/ensemble/backend.ts';
+import { labelPrompt } from '../../hub/ensemble/prompt.ts';
+import { normalizeEmotion, inferEmotion } from '../../hub/ensemble/emotion.ts';
+import { runFigures, percentile, emotionPrf, type RunFigures } from '../../hub/ensemble/metrics.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+interface Scenario { name: string; show: string; scene: string; style?: PromptStyle; latencyMs?: number; seeds?: number[]; override?: Record<string, number> }
+
+const { values } = parseArgs({ options: { backend: { type: 'string', default: 'mock' }, 'fault-rate': { type: 'string' }, json: { type: 'string' }, scenario: { type: 'string' } } });
+
+async function backendFor(seed: number, clock: EnsembleClock, latencyMs: number): Promise<{ backend: TextBackend; clock: EnsembleClock; virtual: boolean }> {
+  const b = values.backend!;
+  if (b === 'mock') {
+    const mock = new MockImproviser({ seed, ...(values['fault-rate'] ? { faultRate: Number(values['fault-rate']) } : {}) });
+    return { backend: withLatency(mock, latencyMs, clock, 0.3), clock, virtual: true };
+  }
+  if (b.startsWith('module:')) {
+    const mod = await import(pathToFileURL(resolve(b.slice(7))).href) as { createBackend?: (o: { seed: number }) => TextBackend | Promise<TextBackend>; default?: TextBackend };
+    const backend = mod.createBackend ? await mod.createBackend({ seed }) : mod.default;
+    if (!backend) throw new Error(`${b}: export createBackend() or a default TextBackend`);
+    return { backend, clock: realClock, virtual: false };
+  }
+  throw new Error(`unknown --backend ${b} (mock, or module:FILE.ts)`);
+}
+
+const scenarios: Scenario[] = readdirSync(join(HERE, 'scenarios')).filter((f) => f.endsWith('.yaml')).sort()
+  .map((f) => parse(readFileSync(join(HERE, 'scenarios', f), 'utf8')) as Scenario)
+  .filter((s) => !values.scenario || s.name === values.scenario);
+
+const rows: { name: string; f: RunFigures[]; records: ImprovRecord[] }[] = [];
+for (const sc of scenarios) {
+  const showFile = resolve(ROOT, sc.show);
+  const show = loadShow(showFile);
+  const scene = show.scenes.find((s) => s.id === sc.scene);
+  const cue = scene?.cues.find((c) => c.kind === 'improv');
+  if (!cue) throw new Error(`${sc.name}: no improv cue in scene ${sc.scene} of ${sc.show}`);
+  const f: RunFigures[] = [];
+  const records: ImprovRecord[] = [];
+  for (const seed of sc.seeds ?? [1]) {
+    const vclock = new VirtualClock();
+    const { backend, clock, virtual } = await backendFor(seed, vclock, sc.latencyMs ?? 600);
+    const spec = { ...improvSpecFromCue(cue, sc.scene), ...(sc.override ?? {}) };
+    const engine = new ImprovEngine({ cast: loadCast(show, showFile), backend, clock, performer: new SimPerformer(clock), memories: new MemoryBank() }, { seed, style: sc.style ?? 'play', title: show.title });
+    const run = engine.run(spec);
+    const rec = virtual ? await vclock.run(run) : await run;
+    records.push(rec);
+    f.push(runFigures(rec));
+  }
+  rows.push({ name: sc.name, f, records });
+}
+
+// Emotion labels: the backend labels each line; an unknown label falls back to the lexicon.
+const labelled = readFileSync(join(HERE, 'emotion-labels.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; emotion: string });
+const emoClock = new VirtualClock();
+const { backend: labeller, virtual: labelVirtual } = await backendFor(1, emoClock, 200);
+const pairs: { gold: string; predicted: string }[] = [];
+for (const l of labelled) {
+  const req = { ...labelPrompt('play', l.text), maxTokens: 8, temperature: 0, seed: 1 };
+  const raw = labelVirtual ? await emoClock.run(completeText(labeller, req)) : await completeText(labeller, req);
+  const label = /[A-Za-z]+/.exec(raw.replace(/.*"emotion"\s*:\s*"/s, ''))?.[0];
+  pairs.push({ gold: l.emotion, predicted: normalizeEmotion(label) ?? inferEmotion(l.text).emotion });
+}
+const prf = emotionPrf(pairs);
+const lexicon = emotionPrf(labelled.map((l) => ({ gold: l.emotion, predicted: inferEmotion(l.text).emotion })));
+
+// ---- the table -------------------------------------------------------------------------
+const sum = (f: RunFigures[], k: keyof RunFigures) => f.reduce((a, x) => a + (x[k] as number), 0);
+const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
+const ms = (x: number) => (Number.isNaN(x) ? '-' : `${Math.round(x)}`);
+const head = ['scenario', 'runs', 'turns', 'pass@1', 'usable@1', 'regen', 'fallback', 'fillers', 'beats', 'repeat', 'deadair p50', 'p95', 'turn ms p50', 'p95'];
+const table = rows.map(({ name, f }) => {
+  const dead = f.flatMap((x) => x.deadAir);
+  const gen = f.flatMap((x) => x.genMs);
+  const asked = sum(f, 'modelTurns');
+  return [name, `${f.length}`, `${sum(f, 'turns')}`, pct(sum(f, 'pass1'), asked), pct(sum(f, 'usable1'), asked), `${sum(f, 'regenerated')}`, `${sum(f, 'fallbacks')}`, `${sum(f, 'fillers')}`,
+    `${sum(f, 'beatsHit')}/${sum(f, 'beats')}`, pct(f.reduce((a, x) => a + x.repetition * x.turns, 0), sum(f, 'turns')), ms(percentile(dead, 50)), ms(percentile(dead, 95)), ms(percentile(gen, 50)), ms(percentile(gen, 95))];
+});
+const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+console.log(`Kuroko ensemble eval — backend ${values.backend}${values.backend === 'mock' ? ' (deterministic mock improviser, set latency per scenario, virtual clock)' : ''}\n`);
+console.log(line(head));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const r of table) console.log(line(r));
+console.log(`\npass@1: first answer valid as asked, from the right on-stage speaker; usable@1: valid or repaired. Dead air in ms, first line excluded.`);
+console.log(`\nEmotion labels (${pairs.length} labelled lines, test/eval/emotion-labels.jsonl), macro over ${Object.keys(prf.perLabel).length} labels:`);
+console.log(`  backend ${values.backend.padEnd(8)} precision ${prf.precision.toFixed(3)}  recall ${prf.recall.toFixed(3)}  F1 ${prf.f1.toFixed(3)}  accuracy ${prf.accuracy.toFixed(3)}`);
+console.log(`  lexicon only     precision ${lexicon.precision.toFixed(3)}  recall ${lexicon.recall.toFixed(3)}  F1 ${lexicon.f1.toFixed(3)}  accuracy ${lexicon.accuracy.toFixed(3)}`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ backend: values.backend, scenarios: rows.map((r) => ({ name: r.name, figures: r.f })), emotion: { backend: prf, lexicon } }, null, 2));

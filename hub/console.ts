@@ -76,9 +76,9 @@ export class ConsoleCommands {
         return { ok: true, message: 'e-stop released; nodes stay disarmed until arm' };
       case 'next-speaker': {
         const id = args.character?.trim() || null;
+        if (id && hub.ensemble) return hub.ensemble.setNextSpeaker(id);
         const cast = hub.o.show.cast;
         if (id && !cast.some((c) => c.id === id)) return { ok: false, message: `next speaker "${id}" is not in the cast (${cast.map((c) => c.id).join(', ')})` };
-        if (id && hub.ensemble) return hub.ensemble.setNextSpeaker(id);
         // Stored for the ensemble engine, which reads and clears it at the next turn.
         hub.nextSpeakerOverride = id;
         return { ok: true, message: id ? `next speaker: ${id}` : 'next-speaker override cleared' };

@@ -229,26 +229,28 @@ static void digital_write_port(uint8_t port, uint8_t bits) {
 static void soft_servo_frame(void) {
   if (!(TIFR1 & _BV(TOV1))) return;
   TIFR1 = _BV(TOV1);
-  uint8_t any = 0;
-  for (uint8_t p = 2; p < NUM_PINS; p++) if (mode[p] == MODE_SERVO && servo_us[p] && p != 9 && p != 10) any = 1;
-  if (!any) return;
-  uint8_t pending[NUM_PINS];
+  /* Gather the pulsing pins first, so the timing loop below touches nothing else. */
+  volatile uint8_t *port[NUM_PINS];
+  uint8_t mask[NUM_PINS];
+  uint16_t end[NUM_PINS];
+  uint8_t n = 0;
+  uint16_t all;
+  for (uint8_t p = 2; p < NUM_PINS; p++) {
+    if (mode[p] != MODE_SERVO || !servo_us[p] || p == 9 || p == 10) continue;
+    port[n] = port_of(p); mask[n] = bit_of(p); end[n] = (uint16_t)(servo_us[p] * 2); n++;
+  }
+  if (!n) return;
   uint8_t s = SREG; cli(); /* raise every pin in the same few cycles */
   uint16_t start = TCNT1;
-  for (uint8_t p = 2; p < NUM_PINS; p++) {
-    pending[p] = mode[p] == MODE_SERVO && servo_us[p] && p != 9 && p != 10;
-    if (pending[p]) set_level(p, 1);
-  }
+  for (uint8_t i = 0; i < n; i++) *port[i] |= mask[i];
   SREG = s;
+  all = (uint16_t)((1ul << n) - 1u); /* up to 10 soft servo pins (2-13 but 9, 10) */
   /* Busy-wait the longest pulse (max 2.5 ms); UART bytes keep arriving through the RX interrupt. */
-  for (;;) {
+  while (all) {
     uint16_t el = (uint16_t)(TCNT1 - start);
-    uint8_t left = 0;
-    for (uint8_t p = 2; p < NUM_PINS; p++) {
-      if (!pending[p]) continue;
-      if (el >= (uint16_t)(servo_us[p] * 2)) { set_level(p, 0); pending[p] = 0; } else left = 1;
+    for (uint8_t i = 0; i < n; i++) {
+      if ((all & (1u << i)) && el >= end[i]) { *port[i] &= (uint8_t)~mask[i]; all &= (uint16_t)~(1u << i); }
     }
-    if (!left) break;
   }
 }
 

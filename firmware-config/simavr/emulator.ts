@@ -83,6 +83,10 @@ export class EmulatedUno extends EventEmitter {
     await this.request(`adc ${channel} ${Math.round(volts * 1000)}`, (x) => x === 'ok' || x.startsWith('error'));
   }
 
+  /** Freezes the MCU (a hung board): the pty stays open but nothing answers. */
+  async pause(): Promise<void> { await this.request('pause', (x) => x === 'ok'); }
+  async resume(): Promise<void> { await this.request('resume', (x) => x === 'ok'); }
+
   async reset(): Promise<void> {
     await this.request('reset', (x) => x === 'ok');
   }

@@ -10,7 +10,7 @@
  *  - a line protocol on stdin/stdout lets a test read pin levels, timer-1 compare values (servo
  *    pulse widths), measured soft pulse widths, and inject ADC voltages.
  *
- * Commands (one per line):   state | adc CH MILLIVOLTS | reset | quit
+ * Commands (one per line):   state | adc CH MILLIVOLTS | reset | pause | resume | quit
  * Replies / events (lines):  pty PATH | ok | state {json} | open | close | reset | error TEXT
  */
 #define _GNU_SOURCE
@@ -61,6 +61,7 @@ static avr_t *avr;
 static int master = -1;
 static int slave_open;
 static int xon = 1;
+static int paused; /* a hung MCU: the UART stays open but nothing answers */
 static uint8_t inbuf[4096];
 static size_t in_head, in_len;
 
@@ -172,6 +173,8 @@ static void command(char *line) {
     avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + ch), (uint32_t)mv);
     printf("ok\n");
   } else if (strcmp(line, "reset") == 0) { external_reset(); printf("ok\n"); }
+  else if (strcmp(line, "pause") == 0) { paused = 1; printf("ok\n"); }
+  else if (strcmp(line, "resume") == 0) { paused = 0; printf("ok\n"); }
   else if (strcmp(line, "quit") == 0) exit(0);
   else printf("error unknown command: %s\n", line);
   fflush(stdout);
@@ -266,6 +269,12 @@ int main(int argc, char **argv) {
   uint64_t start = now_us();
   avr_cycle_count_t start_cycle = avr->cycle;
   for (;;) {
+    if (paused) {
+      service();
+      usleep(1000);
+      start = now_us(); start_cycle = avr->cycle;
+      continue;
+    }
     for (int i = 0; i < 4000; i++) {
       int st = avr_run(avr);
       if (st == cpu_Done || st == cpu_Crashed) {

@@ -27,7 +27,9 @@ avr-gcc -Wall -Os -fno-inline-small-functions -fno-split-wide-types -mshort-call
   -Wl,--section-start=.text=0x7e00 -Wl,--section-start=.version=0x7ffe -Wl,--relax -Wl,--gc-sections \
   -nostartfiles -nostdlib -o "$tmp/optiboot_atmega328.elf" "$src/optiboot.c"
 avr-objcopy -j .text -j .data -j .version --set-section-flags .version=alloc,load -O ihex \
-  "$tmp/optiboot_atmega328.elf" "$tmp/optiboot_atmega328.hex"
+  "$tmp/optiboot_atmega328.elf" "$tmp/optiboot_atmega328.raw.hex"
+# Drop the start-address record (type 03): it means nothing to a bootloader image.
+grep -v '^:04000003' "$tmp/optiboot_atmega328.raw.hex" > "$tmp/optiboot_atmega328.hex"
 size=$(avr-size -A "$tmp/optiboot_atmega328.elf" | awk '/^\.text/ {print $2}')
 [ "$size" -le 510 ] || fail "optiboot is $size bytes: too big for the 512-byte boot section"
 mv -f "$tmp/optiboot_atmega328.hex" "$out/optiboot_atmega328.hex"

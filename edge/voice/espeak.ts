@@ -108,6 +108,7 @@ export class EspeakVoice implements SpeechEngine {
     if (typeof output === 'object') await writeFile(output.file, wav);
     // No speaker: keep the line's timing, so cues and the jaw stay in sync.
     await new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(new Error('line cut short')); // aborted while the file was written
       const t = setTimeout(resolve, durationMs);
       signal.addEventListener('abort', () => { clearTimeout(t); reject(new Error('line cut short')); }, { once: true });
     });

@@ -25,6 +25,8 @@ export interface EmulatorOptions {
   firmware?: string | null;
   /** Boot optiboot first, so avrdude can flash through the pty. */
   bootloader?: boolean;
+  /** Also make this path a symlink to the pty (a stable "device path" across emulator restarts). */
+  link?: string;
 }
 
 export class EmulatedUno extends EventEmitter {
@@ -41,6 +43,7 @@ export class EmulatedUno extends EventEmitter {
     const firmware = opts.firmware === undefined ? buildFirmware() : opts.firmware;
     if (firmware) args.push('--firmware', firmware);
     if (opts.bootloader) args.push('--bootloader', optiboot);
+    if (opts.link) args.push('--link', opts.link);
     const proc = spawn(sim, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -81,6 +84,11 @@ export class EmulatedUno extends EventEmitter {
   /** Puts a voltage on analog input A<channel>. */
   async setAdc(channel: number, volts: number): Promise<void> {
     await this.request(`adc ${channel} ${Math.round(volts * 1000)}`, (x) => x === 'ok' || x.startsWith('error'));
+  }
+
+  /** Drives input pin `pin` high or low from outside the MCU. */
+  async setPin(pin: number, high: boolean): Promise<void> {
+    await this.request(`pin ${pin} ${high ? 1 : 0}`, (x) => x === 'ok' || x.startsWith('error'));
   }
 
   /** Freezes the MCU (a hung board): the pty stays open but nothing answers. */

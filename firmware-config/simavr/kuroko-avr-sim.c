@@ -10,7 +10,7 @@
  *  - a line protocol on stdin/stdout lets a test read pin levels, timer-1 compare values (servo
  *    pulse widths), measured soft pulse widths, and inject ADC voltages.
  *
- * Commands (one per line):   state | adc CH MILLIVOLTS | reset | pause | resume | quit
+ * Commands (one per line):   state | adc CH MILLIVOLTS | pin N 0|1 | reset | pause | resume | quit
  * Replies / events (lines):  pty PATH | ok | state {json} | open | close | reset | error TEXT
  */
 #define _GNU_SOURCE
@@ -167,8 +167,15 @@ static void command(char *line) {
   char *nl = strchr(line, '\n');
   if (nl) *nl = 0;
   if (!line[0]) return;
-  int ch, mv;
+  int ch, mv, pin, val;
   if (strcmp(line, "state") == 0) print_state();
+  else if (sscanf(line, "pin %d %d", &pin, &val) == 2 && pin >= 2 && pin < 20) {
+    /* Drives an input pin from outside (a button, a sensor's digital output). */
+    char port = pin < 8 ? 'D' : pin < 14 ? 'B' : 'C';
+    int bit = pin < 8 ? pin : pin < 14 ? pin - 8 : pin - 14;
+    avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(port), IOPORT_IRQ_PIN0 + bit), val ? 1 : 0);
+    printf("ok\n");
+  }
   else if (sscanf(line, "adc %d %d", &ch, &mv) == 2 && ch >= 0 && ch < 8) {
     avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + ch), (uint32_t)mv);
     printf("ok\n");

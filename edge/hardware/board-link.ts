@@ -81,11 +81,15 @@ export const openSerialFirmata: IoOpener = async (path, baud) => {
   registerKurokoSysex(io);
   // sigint: false, or johnny-five installs a SIGINT handler that exits the whole node.
   const board = new five.Board({ io, repl: false, debug: false, sigint: false });
+  // johnny-five has its own connect timeout that emits 'error' later, even after we gave up on
+  // this board: without a listener that would crash the node.
+  board.on('error', () => undefined);
   try {
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no Firmata answer on ${path} within 5 s (is Kuroko or StandardFirmata flashed, at ${baud} baud?)`)), 5000);
       board.once('ready', () => { clearTimeout(t); resolve(); });
       board.once('error', (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+      io.once('error', (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
       port.open((e) => { if (e) { clearTimeout(t); reject(e); } });
     });
     return { io, close };

@@ -17,6 +17,7 @@
 #include <avr/io.h>
 #include <avr/interrupt.h>
 #include <avr/wdt.h>
+#include <avr/sleep.h>
 #include <stdint.h>
 
 #ifndef KUROKO_VERSION_MAJOR
@@ -446,6 +447,7 @@ int main(void) {
   /* ADC: /128 -> 125 kHz */
   ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0);
   uart_init();
+  set_sleep_mode(SLEEP_MODE_IDLE); /* idle keeps the timers, UART and ADC running */
   sei();
   wdt_enable(WDTO_500MS); /* a hung loop resets the MCU, which leaves every pin an input */
   /* Announce ourselves, as a freshly reset Firmata board does. */
@@ -478,5 +480,11 @@ int main(void) {
         if (report_analog_mask & _BV(ch)) { uint16_t v = adc_read(ch); tx(ANALOG_MESSAGE | ch); tx14(v); }
       }
     }
+    /* Idle until the next interrupt (a received byte, or the 1 ms timer-0 tick): every timed job
+     * above runs at millisecond grain anyway. Checking and sleeping with interrupts off, then
+     * "sei; sleep", cannot miss a byte: the instruction after sei always runs first. */
+    cli();
+    if (rxh == rxt) { sleep_enable(); sei(); sleep_cpu(); sleep_disable(); }
+    sei();
   }
 }

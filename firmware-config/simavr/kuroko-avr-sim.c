@@ -87,6 +87,10 @@ static void pin_changed(struct avr_irq_t *irq, uint32_t value, void *param) {
   else if (rise_at[pin]) { width_us[pin] = (uint32_t)((avr->cycle - rise_at[pin]) / (avr->frequency / 1000000)); fall_at[pin] = avr->cycle; }
 }
 
+/* simavr's default sleep callback sleeps in real time inside avr_run(); our own pacing loop does
+ * that job (and keeps serving the pty meanwhile), so a sleeping MCU just skips ahead. */
+static void no_sleep(avr_t *a, avr_cycle_count_t how_long) { (void)a; (void)how_long; }
+
 static void load_hex(const char *file) {
   ihex_chunk_p chunks = NULL;
   int n = read_ihex_chunks(file, &chunks);
@@ -149,8 +153,8 @@ static void print_state(void) {
   /* Timer 1 at /8 ticks 0.5 us: OCR1x / 2 is the pulse width (simavr shows only 0.5 us spikes on the pin). */
   unsigned ocr1a = r16(R_OCR1AL), ocr1b = r16(R_OCR1BL), icr1 = r16(R_ICR1L);
   int com1a = (avr->data[R_TCCR1A] & 0x80) != 0, com1b = (avr->data[R_TCCR1A] & 0x20) != 0;
-  printf("state {\"tUs\":%llu,\"levels\":\"%s\",\"outputs\":\"%s\",\"timer1\":{\"icr1\":%u,\"ocr1a\":%u,\"ocr1b\":%u,\"com1a\":%d,\"com1b\":%d,\"tccr1b\":%u},",
-         (unsigned long long)t, levels, outs, icr1, ocr1a, ocr1b, com1a, com1b, avr->data[R_TCCR1B]);
+  printf("state {\"cpu\":%d,\"pc\":%u,\"tUs\":%llu,\"levels\":\"%s\",\"outputs\":\"%s\",\"timer1\":{\"icr1\":%u,\"ocr1a\":%u,\"ocr1b\":%u,\"com1a\":%d,\"com1b\":%d,\"tccr1b\":%u},",
+         avr->state, (unsigned)avr->pc, (unsigned long long)t, levels, outs, icr1, ocr1a, ocr1b, com1a, com1b, avr->data[R_TCCR1B]);
   printf("\"pwm\":{\"3\":%d,\"5\":%d,\"6\":%d,\"9\":%d,\"10\":%d,\"11\":%d},", pwm_of(3), pwm_of(5), pwm_of(6), pwm_of(9), pwm_of(10), pwm_of(11));
   printf("\"pulses\":{");
   int first = 1;
@@ -239,6 +243,7 @@ int main(int argc, char **argv) {
   avr->frequency = 16000000;
   avr->vcc = avr->avcc = avr->aref = 5000;
   avr->log = 0;
+  avr->sleep = no_sleep;
   if (firmware) load_hex(firmware);
   if (bootloader) { load_hex(bootloader); avr->reset_pc = 0x7E00; } /* BOOTRST fuse with a 512-byte boot section */
 
@@ -282,7 +287,10 @@ int main(int argc, char **argv) {
       start = now_us(); start_cycle = avr->cycle;
       continue;
     }
-    for (int i = 0; i < 4000; i++) {
+    /* Run at most 250 us of MCU time between services: a sleeping MCU skips ahead in big steps,
+     * and the pty and stdin must still be served every fraction of a millisecond. */
+    avr_cycle_count_t batch_end = avr->cycle + 4000;
+    for (int i = 0; i < 4000 && avr->cycle < batch_end; i++) {
       int st = avr_run(avr);
       if (st == cpu_Done || st == cpu_Crashed) {
         printf("error mcu %s at pc 0x%x\n", st == cpu_Done ? "stopped" : "crashed", avr->pc);
@@ -292,8 +300,10 @@ int main(int argc, char **argv) {
     }
     service();
     if (realtime) {
+      /* A reset may move the cycle counter back: rebase rather than sleep for an underflow. */
+      if (avr->cycle < start_cycle) { start = now_us(); start_cycle = avr->cycle; }
       uint64_t sim = avr_cycles_to_usec(avr, avr->cycle - start_cycle), wall = now_us() - start;
-      if (sim > wall + 1000) usleep((useconds_t)(sim - wall));
+      if (sim > wall + 1000) usleep((useconds_t)(sim - wall > 20000 ? 20000 : sim - wall));
       else if (wall > sim + 200000) { start = now_us(); start_cycle = avr->cycle; } /* fell behind: do not race to catch up */
     }
   }

@@ -22,7 +22,7 @@ echo "kuroko simavr: $out/kuroko-avr-sim"
 src=/usr/share/arduino/hardware/arduino/avr/bootloaders/optiboot
 [ -f "$src/optiboot.c" ] || fail "optiboot source not found at $src; install the Debian package arduino-core-avr"
 command -v avr-gcc >/dev/null 2>&1 || fail "avr-gcc not found; install the Debian packages gcc-avr binutils-avr avr-libc"
-avr-gcc -Wall -Os -fno-inline-small-functions -fno-split-wide-types -mshort-calls -mmcu=atmega328p \
+avr-gcc -Wall -Wno-unused-function -Os -fno-inline-small-functions -fno-split-wide-types -mshort-calls -mmcu=atmega328p \
   -DF_CPU=16000000L -DLED_START_FLASHES=0 -DBAUD_RATE=115200 -I"$src" \
   -Wl,--section-start=.text=0x7e00 -Wl,--section-start=.version=0x7ffe -Wl,--relax -Wl,--gc-sections \
   -nostartfiles -nostdlib -o "$tmp/optiboot_atmega328.elf" "$src/optiboot.c"

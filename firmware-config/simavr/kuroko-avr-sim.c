@@ -303,7 +303,14 @@ int main(int argc, char **argv) {
       /* A reset may move the cycle counter back: rebase rather than sleep for an underflow. */
       if (avr->cycle < start_cycle) { start = now_us(); start_cycle = avr->cycle; }
       uint64_t sim = avr_cycles_to_usec(avr, avr->cycle - start_cycle), wall = now_us() - start;
-      if (sim > wall + 1000) usleep((useconds_t)(sim - wall > 20000 ? 20000 : sim - wall));
+      if (sim > wall + 200) {
+        /* Ahead of the clock: wait, but wake at once when the host writes or a command comes. */
+        uint64_t us = sim - wall > 20000 ? 20000 : sim - wall;
+        struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(us * 1000) };
+        struct pollfd fds[2] = { { .fd = master, .events = POLLIN }, { .fd = 0, .events = POLLIN } };
+        /* While no one holds the pty, POLLHUP would end every wait at once: then only stdin wakes us. */
+        ppoll(slave_open ? fds : fds + 1, slave_open ? 2 : 1, &ts, NULL);
+      }
       else if (wall > sim + 200000) { start = now_us(); start_cycle = avr->cycle; } /* fell behind: do not race to catch up */
     }
   }

@@ -78,9 +78,10 @@ await emu.stop();
 
 const rows: Array<[string, string]> = [
   ['board open -> ready (johnny-five on Kuroko)', `${openMs.toFixed(0)} ms`],
-  ['servo command -> OCR1A changed, p50', `${pct(latencies, 50).toFixed(2)} ms`],
-  ['servo command -> OCR1A changed, p95', `${pct(latencies, 95).toFixed(2)} ms`],
-  ['servo command -> OCR1A changed, max', `${Math.max(...latencies).toFixed(2)} ms`],
+  ['servo command -> OCR1A written, p50', `${pct(latencies, 50).toFixed(2)} ms`],
+  ['servo command -> OCR1A written, p95', `${pct(latencies, 95).toFixed(2)} ms`],
+  ['servo command -> OCR1A written, max', `${Math.max(...latencies).toFixed(2)} ms`],
+  ['  + until the servo sees it (next 20 ms frame)', '0-20 ms (timer 1 double-buffers OCR1A)'],
   ['  (of which one emulator state query, p50)', `${pct(probe, 50).toFixed(2)} ms`],
   ['50 Hz frames written', `${intervals.length + 1}`],
   ['frame interval p50', `${pct(intervals, 50).toFixed(2)} ms`],

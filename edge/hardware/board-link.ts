@@ -70,7 +70,13 @@ function registerKurokoSysex(io: FirmataIo): void {
 /** Opens a real serial port and brings up Firmata + johnny-five on it. */
 export const openSerialFirmata: IoOpener = async (path, baud) => {
   const port = new SerialPort({ path, baudRate: baud, autoOpen: false });
+  let board: InstanceType<typeof five.Board> | null = null;
   const close = () => new Promise<void>((resolve) => {
+    // johnny-five keeps every board it ever made in a module-level cache: drop ours, or each
+    // USB loss would leak a board, its io and its port.
+    const cache = five.Board.cache;
+    const i = board ? cache.indexOf(board) : -1;
+    if (i >= 0) cache.splice(i, 1);
     if (!port.isOpen) return resolve();
     port.close(() => resolve()); // an unplugged port errors here; the fd is released either way
   });
@@ -80,15 +86,16 @@ export const openSerialFirmata: IoOpener = async (path, baud) => {
   const io = new firmataIo.Firmata(port, { reportVersionTimeout: 500 }) as FirmataIo;
   registerKurokoSysex(io);
   // sigint: false, or johnny-five installs a SIGINT handler that exits the whole node.
-  const board = new five.Board({ io, repl: false, debug: false, sigint: false });
+  board = new five.Board({ io, repl: false, debug: false, sigint: false });
+  const j5 = board;
   // johnny-five has its own connect timeout that emits 'error' later, even after we gave up on
   // this board: without a listener that would crash the node.
-  board.on('error', () => undefined);
+  j5.on('error', () => undefined);
   try {
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no Firmata answer on ${path} within 5 s (is Kuroko or StandardFirmata flashed, at ${baud} baud?)`)), 5000);
-      board.once('ready', () => { clearTimeout(t); resolve(); });
-      board.once('error', (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+      j5.once('ready', () => { clearTimeout(t); resolve(); });
+      j5.once('error', (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
       io.once('error', (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
       port.open((e) => { if (e) { clearTimeout(t); reject(e); } });
     });

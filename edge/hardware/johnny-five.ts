@@ -81,6 +81,8 @@ export class JohnnyFiveHardware extends EventEmitter implements HardwareBackend 
       link.on('ready', (io: FirmataIo) => this.configure(id, io));
       link.on('fault', (reason: string) => {
         this.markDetached(id);
+        // A lost board's last readings must not pass for fresh ones.
+        for (const s of this.sensors.values()) if (s.board === id) this.latest.delete(s.dev.id);
         this.emit('fault', `board ${id}: ${reason}`);
       });
       link.on('recovered', () => this.emit('recovered'));

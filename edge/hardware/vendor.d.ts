@@ -4,6 +4,8 @@ declare module 'johnny-five' {
   interface BoardOptions { io?: unknown; port?: unknown; repl?: boolean; debug?: boolean; timeout?: number; id?: string; sigint?: boolean }
   class Board extends EventEmitter {
     constructor(opts: BoardOptions);
+    /** Every board johnny-five made (the live array). */
+    static readonly cache: Board[];
     readonly io: any;
     readonly isReady: boolean;
     readonly id: string;

@@ -84,6 +84,9 @@ export class JohnnyFiveHardware extends EventEmitter implements HardwareBackend 
         // A lost board's last readings must not pass for fresh ones.
         for (const s of this.sensors.values()) if (s.board === id) this.latest.delete(s.dev.id);
         this.emit('fault', `board ${id}: ${reason}`);
+        // The lost board is safe by its own failsafe (or reset); the others go safe too: a robot
+        // whose head board is gone must not keep driving its wheels.
+        this.safe(`board ${id} lost`);
       });
       link.on('recovered', () => this.emit('recovered'));
       link.on('kuroko', (m: KurokoMessage) => {

@@ -115,3 +115,41 @@ describe('conversions', () => {
     expect(ledOutputs({ type: 'pwm' }, { r: 0, g: 200, b: 0 }, 0.5)).toEqual([100]);
   });
 });
+
+describe('supervision (mock-firmata)', () => {
+  it('faults when REPORT_VERSION goes unanswered, and puts the other boards safe', async () => {
+    const two = parseProfile('two.yaml', `
+kuroko: 1
+platform: linux
+boards:
+  - { id: head, type: firmata, model: uno, port: /dev/mock-head }
+  - { id: base, type: firmata, model: uno, port: /dev/mock-base }
+motors:
+  - { id: wheel, board: base, driver: pwm-dir, pins: { pwm: 5, dir: 4 }, maxDuty: 1 }
+`).profile;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a mock with spies in place of methods
+    type MockIo = Record<string, any> & { emit(e: string): boolean };
+    const ios = new Map<string, MockIo>();
+    const b = new JohnnyFiveHardware(two, {
+      pingMs: 50, answerTimeoutMs: 200, reopenMs: 10_000,
+      opener: async (port) => {
+        const m = new mock.Firmata() as MockIo;
+        m.analogWrite = vi.fn(); m.pinMode = vi.fn(); m.digitalWrite = vi.fn();
+        // the base board answers every ping; the head board never does
+        m.reportVersion = vi.fn(() => { if (port.includes('base')) m.emit('reportversion'); });
+        ios.set(port, m);
+        return { io: m as never as FirmataIo, close: async () => undefined };
+      },
+    });
+    const faults: string[] = [];
+    b.on('fault', (r: string) => faults.push(r));
+    await b.open();
+    b.writeMotor('wheel', 0.5);
+    expect(ios.get('/dev/mock-base')!.analogWrite).toHaveBeenLastCalledWith(5, 128);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(faults).toHaveLength(1);
+    expect(faults[0]).toMatch(/board head: .*REPORT_VERSION within 200 ms/);
+    expect(ios.get('/dev/mock-base')!.analogWrite).toHaveBeenLastCalledWith(5, 0); // the wheel stopped
+    await b.close();
+  });
+});

@@ -14,6 +14,7 @@ Commands:
   edge       run one edge node (the computer inside a robot)
   validate   check show files and hardware profiles
   srt        export a performance journal as .srt subtitles
+  flash      build and flash the Kuroko firmware to a node's board
   ensemble   replay an improvised scene as a cue list; import a scene from .srt
   version    print the version`;
 
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.ts')).runValidateCli,
   srt: async () => (await import('../hub/srt-cli.ts')).runSrtCli,
   ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
+  flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,
   version: async () => async () => { console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION); return 0; },
 };
 

@@ -73,6 +73,7 @@ export class EdgeNode {
     o.hardware.on('fault', (reason: string) => this.gate.hardwareFailed(reason));
     o.hardware.on('recovered', () => this.gate.hardwareRecovered());
     o.hardware.on('estop-input', (pressed: boolean) => this.gate.setEstopButton(pressed));
+    o.hardware.on('board-failsafe', (data: Record<string, unknown>) => this.publish('nodeEvent', { node: o.node, kind: 'board-failsafe' }, { v: 1, kind: 'board-failsafe', data, ts: Date.now() }));
     o.hardware.on('motion', (data: Record<string, unknown>) => this.publish('nodeEvent', { node: o.node, kind: 'motion' }, { v: 1, kind: 'motion', data, ts: Date.now() }));
   }
 

@@ -33,6 +33,10 @@ export const Servo = Type.Object({
   rest: Type.Number({ description: 'safe pose angle' }),
   maxSpeed: Type.Number({ exclusiveMinimum: 0, description: 'degrees per second' }),
   inverted: Type.Optional(Type.Boolean()),
+  pulseUs: Type.Optional(Type.Object({
+    min: Type.Integer({ minimum: 544, maximum: 3000, description: 'pulse width at 0° (µs); at least 544, below which Firmata reads degrees' }),
+    max: Type.Integer({ minimum: 544, maximum: 3000, description: 'pulse width at 180° (µs)' }),
+  }, { ...strict, description: 'servo pulse range; default 544..2400 µs' })),
   role: Type.Optional(Type.Union([Type.Literal('jaw'), Type.Literal('head-pan'), Type.Literal('head-tilt'), Type.Literal('other')])),
 }, strict);
 

@@ -9,13 +9,16 @@ import type { SpeechEngine } from '../voice/types.ts';
 import { SimHardware } from './sim.ts';
 import { SimVoice } from '../voice/sim-voice.ts';
 
-export async function createHardware(profile: ProfileT, _log: Logger): Promise<HardwareBackend> {
+export async function createHardware(profile: ProfileT, log: Logger): Promise<HardwareBackend> {
   if (profile.platform === 'sim') return new SimHardware(profile);
-  throw new Error(`platform ${profile.platform}: the real hardware backend is not available in this build; use platform: sim`);
+  // Loaded only on a robot: johnny-five and serialport stay out of simulated nodes.
+  const { createRealHardware } = await import('./real.ts');
+  return createRealHardware(profile, { log });
 }
 
-export async function createVoice(profile: ProfileT, _log: Logger): Promise<SpeechEngine> {
+export async function createVoice(profile: ProfileT, log: Logger): Promise<SpeechEngine> {
   const v = profile.voice ?? { engine: 'sim' as const };
   if (v.engine === 'sim') return new SimVoice(v.msPerChar ?? 45);
-  throw new Error(`voice engine ${v.engine} is not available in this build; use engine: sim`);
+  const { EspeakVoice } = await import('../voice/espeak.ts');
+  return new EspeakVoice({ log, ...(v.device ? { device: v.device } : {}) });
 }

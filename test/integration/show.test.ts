@@ -74,6 +74,7 @@ describe.each(brokers)('a show on %s', (_name, startBroker) => {
     expect(goReplies[0]).toMatchObject({ ok: true });
     expect(goReplies[1]).toMatchObject({ ok: false, message: expect.stringMatching(/GO ignored: .* minimum is 0.3 s/) });
     await waitFor('second line', () => stage.hub.transcript.some((l) => l.text === 'Second.'));
+    await waitFor('second line done', () => !stage.hub.playback.snapshot().running.includes('m2'));
     await new Promise((r) => setTimeout(r, 350));
     await pub(stage, c('consoleGo'), null); // the 5 s motion cue
     await waitFor('motion running', () => stage.hub.playback.snapshot().running.includes('m3'));

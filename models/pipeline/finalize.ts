@@ -83,6 +83,7 @@ const manifest: ModelManifest & Record<string, unknown> = {
     corpus: s.corpus,
     file: s.path.split('/').pop(),
     characters: s.chars_total,
+    validationFromChar: s.validation_from_char,
     validation: `last ${(100 * (1 - s.validation_from_char / s.chars_total)).toFixed(1)} % (characters ${s.validation_from_char}..${s.chars_total}, cut at a line/speech boundary)`,
     source:
       s.corpus === 'ja_plays'

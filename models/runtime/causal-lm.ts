@@ -52,6 +52,8 @@ export interface GenerateOptions extends SamplingOptions {
   /** Wall-clock budget for the whole call (prompt + generation), in ms. */
   timeBudgetMs?: number;
   signal?: AbortSignal;
+  /** Keep going past the end-of-text token (benchmarks that need a fixed output length). */
+  ignoreEos?: boolean;
 }
 
 export interface GenerationChunk {
@@ -148,7 +150,8 @@ export class CausalLM {
     let promptIds = this.encode(prompt);
     if (promptIds.length === 0) promptIds = this.shape.eosTokenIds.slice(0, 1);
     if (promptIds.length === 0) throw new ModelConfigError('empty prompt and no eos_token_id to start from');
-    let maxNew = Math.max(0, opts.maxNewTokens ?? 64);
+    const requested = Math.max(0, opts.maxNewTokens ?? 64);
+    let maxNew = requested;
     // Keep the end of an over-long prompt: the most recent dialogue matters most.
     if (promptIds.length + maxNew > ctx) {
       const keep = Math.max(1, ctx - maxNew);
@@ -185,7 +188,7 @@ export class CausalLM {
       const row = all.slice((input.length - 1) * V, input.length * V);
       const next = sampleToken(row, opts, seen, rng);
       if (generated.length === 0) ttftMs = performance.now() - t0;
-      if (this.shape.eosTokenIds.includes(next)) {
+      if (!opts.ignoreEos && this.shape.eosTokenIds.includes(next)) {
         stoppedBy = 'eos';
         break;
       }
@@ -215,6 +218,7 @@ export class CausalLM {
         yield { token: tail, tokenIds: [] };
       }
     }
+    if (stoppedBy === 'max_tokens' && maxNew < requested) stoppedBy = 'context';
     const result: GenerationResult = {
       text,
       tokens: generated.length,

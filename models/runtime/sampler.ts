@@ -40,17 +40,42 @@ export function argmax(logits: Float32Array): number {
   return best;
 }
 
+/**
+ * Indices of the k largest logits, largest first (ties: lower index first). One pass with a small
+ * sorted buffer: sorting a 32k-256k vocabulary every token would cost more than a small model's step.
+ */
+export function topKIndices(logits: Float32Array, k: number): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i];
+    if (idx.length === k && v <= logits[idx[k - 1]]) continue;
+    let j = idx.length < k ? idx.length : k - 1;
+    while (j > 0 && logits[idx[j - 1]] < v) j--;
+    if (idx.length < k) idx.splice(j, 0, i);
+    else {
+      idx.splice(j, 0, i);
+      idx.pop();
+    }
+  }
+  return idx;
+}
+
 /** Mutates `logits` (a private copy) and returns the chosen token id. */
 export function sampleToken(logits: Float32Array, opts: SamplingOptions, seen: Iterable<number>, rng: () => number): number {
   applyRepetitionPenalty(logits, seen, opts.repetitionPenalty ?? 1);
   const temperature = opts.temperature ?? 0.8;
   if (temperature <= 0) return argmax(logits);
 
-  // Candidates sorted by logit; top-k first bounds the work of the sort for large vocabularies.
-  const topK = opts.topK && opts.topK > 0 ? Math.min(opts.topK, logits.length) : logits.length;
-  let ids = Array.from(logits.keys());
-  ids.sort((a, b) => logits[b] - logits[a] || a - b);
-  ids = ids.slice(0, topK);
+  let ids: number[];
+  if (opts.topK && opts.topK > 0) {
+    ids = topKIndices(logits, Math.min(opts.topK, logits.length));
+  } else {
+    // Tokens more than 30*T below the best have probability < e^-30 of it: drop them before sorting.
+    const floor = logits[argmax(logits)] - 30 * temperature;
+    ids = [];
+    for (let i = 0; i < logits.length; i++) if (logits[i] >= floor) ids.push(i);
+    ids.sort((a, b) => logits[b] - logits[a] || a - b);
+  }
 
   const max = logits[ids[0]];
   const weights = ids.map((id) => Math.exp((logits[id] - max) / temperature));

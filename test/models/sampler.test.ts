@@ -54,3 +54,14 @@ describe('stop strings', () => {
     expect(m.flush()).toBe('EN');
   });
 });
+
+describe('top-k selection', () => {
+  it('matches a full sort, ties by lower index', async () => {
+    const { topKIndices } = await import('../../models/runtime/sampler.ts');
+    const rng = createRng(9);
+    const l = Float32Array.from({ length: 500 }, () => Math.round(rng() * 50));
+    const sorted = Array.from(l.keys()).sort((a, b) => l[b] - l[a] || a - b);
+    expect(topKIndices(l, 40)).toEqual(sorted.slice(0, 40));
+    expect(topKIndices(l, 1)).toEqual([argmax(l)]);
+  });
+});

@@ -37,6 +37,8 @@ export interface LoadOptions {
   deviceId?: number;
   /** Which weights to load. Default: the manifest's defaultDtype, else fp32. */
   dtype?: ModelDtype;
+  /** Explicit ONNX file relative to the folder (e.g. 'onnx/decoder_model_merged.onnx'); overrides dtype. */
+  file?: string;
   /** Check sha256 of the files against manifest.json (default true when a manifest exists). */
   verify?: boolean;
   onProgress?: (p: LoadProgress) => void;
@@ -312,7 +314,7 @@ export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise
   const t0 = performance.now();
   const manifest = await readManifest(dir);
   const dtype: ModelDtype = opts.dtype ?? manifest?.defaultDtype ?? 'fp32';
-  const onnxFile = ONNX_FILES[dtype];
+  const onnxFile = opts.file ?? ONNX_FILES[dtype];
   const needed = ['config.json', 'tokenizer.json', 'tokenizer_config.json', onnxFile];
 
   progress({ stage: 'verify', fraction: 0 });

@@ -97,8 +97,13 @@ class GPT(nn.Module):
         P = 0 if past is None else past[0][0].shape[2]
         if position_ids is None:
             position_ids = torch.arange(P, P + T, device=input_ids.device).unsqueeze(0).expand(B, T)
-        w_t = self.wte.weight.t()  # [C, V]
-        tok = torch.index_select(w_t, 1, input_ids.reshape(-1)).t().reshape(B, T, -1)
+        exporting = torch.onnx.is_in_onnx_export()
+        if exporting:
+            w_t = self.wte.weight.t()  # [C, V], folded into one initializer shared by lookup and output
+            tok = torch.index_select(w_t, 1, input_ids.reshape(-1)).t().reshape(B, T, -1)
+        else:
+            # eager: indexing the transposed view would copy the whole matrix on every call
+            tok = F.embedding(input_ids, self.wte.weight)
         x = tok + self.wpe(position_ids)
         # causal: query i (absolute P+i) may see key j <= P+i
         q_pos = torch.arange(T, device=input_ids.device).unsqueeze(1) + P
@@ -112,5 +117,5 @@ class GPT(nn.Module):
             pk, pv = (None, None) if past is None else past[i]
             x, k, v = blk(x, bias, pk, pv)
             presents.append((k, v))
-        logits = torch.matmul(self.ln_f(x), w_t)
+        logits = torch.matmul(self.ln_f(x), w_t) if exporting else F.linear(self.ln_f(x), self.wte.weight)
         return logits, presents

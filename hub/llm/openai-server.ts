@@ -139,13 +139,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: OpenAISer
         : { id, object: 'text_completion', created, model, choices: [{ index: 0, text: piece ?? '', finish_reason: finish }] };
     if (chat) writeSseData(res, { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: null }] });
     let end: CompletionEnd | void;
-    for (;;) {
-      const r = await gen.next();
-      if (r.done) {
-        end = r.value;
-        break;
+    try {
+      for (;;) {
+        const r = await gen.next();
+        if (r.done) {
+          end = r.value;
+          break;
+        }
+        writeSseData(res, chunk(r.value, null));
       }
-      writeSseData(res, chunk(r.value, null));
+    } catch (err) {
+      // Headers are sent: report the failure in-band, as vLLM does, so clients do not mistake
+      // a truncated stream for a finished one.
+      log.error({ id, err: (err as Error).message }, 'generation failed mid-stream');
+      writeSseData(res, { error: { message: (err as Error).message, type: 'server_error' } });
+      res.end();
+      return;
     }
     if (!abort.signal.aborted) {
       writeSseData(res, chunk(undefined, end?.finishReason ?? 'stop'));

@@ -206,7 +206,7 @@ export class CausalLM {
         stoppedBy = 'stop';
         break;
       }
-      if (pastLength + 1 >= ctx && generated.length < maxNew) {
+      if (pastLength >= ctx && generated.length < maxNew) {
         stoppedBy = 'context';
         break;
       }

@@ -193,3 +193,28 @@ describe('cancellation, timeouts and retries', () => {
     }
   });
 });
+
+describe('errors during a stream', () => {
+  it('a backend failure mid-stream reaches the client as an error, after the text so far', async () => {
+    const failing: TextBackend = {
+      name: 'failing',
+      async *complete() {
+        yield 'Alas, ';
+        throw new Error('model fell over');
+      },
+    };
+    const server = await startOpenAIServer({ backend: failing, modelId: 'f', logger: quiet });
+    try {
+      const client = new OpenAIBackend({ kind: 'openai', baseUrl: server.url, model: 'f', timeoutMs: 2000, retries: 3 }, { logger: quiet });
+      const pieces: string[] = [];
+      await expect(
+        (async () => {
+          for await (const p of client.complete({ prompt: 'x', maxTokens: 5 })) pieces.push(p);
+        })(),
+      ).rejects.toThrow(/model fell over/);
+      expect(pieces).toEqual(['Alas, ']); // not retried: text was already streamed
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -58,7 +58,13 @@ describe('broken model folders give clear errors', () => {
     await expect(loadCausalLM(m, { logger: quiet })).rejects.toThrow(/manifest schema/);
   });
 
-  it('asking for CUDA where it is not installed fails clearly', async () => {
-    await expect(loadCausalLM(DEFAULT_NODE_MODEL_DIR, { executionProvider: 'cuda', logger: quiet })).rejects.toThrow(/CUDA|cuda/);
+  it('CUDA either works or fails with a message that says how to fix it', async () => {
+    // CI and this repository's .npmrc have no CUDA build of onnxruntime-node; a GPU hub may.
+    const result = await loadCausalLM(DEFAULT_NODE_MODEL_DIR, { executionProvider: 'cuda', logger: quiet }).then(
+      async (m) => (await m.complete('ROMEO: ', { maxNewTokens: 3 })).tokens,
+      (e: Error) => e.message,
+    );
+    if (typeof result === 'number') expect(result).toBeGreaterThan(0);
+    else expect(result).toMatch(/CUDA execution provider.*use executionProvider "cpu"/s);
   });
 });

@@ -1,0 +1,26 @@
+/**
+ * Chat messages -> one prompt string. Instruct models (Qwen, Gemma, Llama) ship a chat
+ * template in tokenizer_config.json, rendered by transformers.js. The project's small play
+ * model has none: messages become script lines (`NAME: text`) ending with the speaker's prefix.
+ */
+import type { CausalLM } from '../../models/runtime/index.ts';
+import { formatLine, speakerPrefix } from '../../models/runtime/index.ts';
+import type { ChatMessage } from './types.ts';
+
+export function renderMessages(model: CausalLM, messages: readonly ChatMessage[]): string {
+  const tok = model.tokenizer;
+  if (tok.chat_template) {
+    return tok.apply_chat_template(messages as unknown as { role: string; content: string }[], {
+      tokenize: false,
+      add_generation_prompt: true,
+    }) as string;
+  }
+  return playScriptPrompt(messages);
+}
+
+/** The last assistant message's name (or "assistant") speaks next. */
+export function playScriptPrompt(messages: readonly ChatMessage[]): string {
+  const nextSpeaker = [...messages].reverse().find((m) => m.role === 'assistant' && m.name)?.name ?? 'assistant';
+  const lines = messages.map((m) => (m.role === 'system' ? `[${m.content.trim()}]` : formatLine(m.name ?? m.role, m.content)));
+  return [...lines, speakerPrefix(nextSpeaker)].join('\n');
+}

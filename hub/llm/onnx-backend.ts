@@ -1,0 +1,57 @@
+/** The hub's local model through the same onnxruntime runtime the edge nodes use. */
+import type { Logger } from 'pino';
+import { loadCausalLM, type CausalLM } from '../../models/runtime/index.ts';
+import type { OnnxBackendConfig } from './config.ts';
+import { renderMessages } from './messages.ts';
+import { BackendError, type CompletionEnd, type CompletionRequest, type TextBackend } from './types.ts';
+
+export class OnnxBackend implements TextBackend {
+  readonly name: string;
+  private model: Promise<CausalLM> | undefined;
+
+  constructor(
+    private readonly config: OnnxBackendConfig,
+    private readonly opts: { logger?: Logger } = {},
+  ) {
+    this.name = `onnx:${config.model}`;
+  }
+
+  /** Loads on first use (or call it at startup to fail early on a bad model folder). */
+  load(): Promise<CausalLM> {
+    this.model ??= loadCausalLM(this.config.model, {
+      executionProvider: this.config.executionProvider ?? 'cpu',
+      dtype: this.config.dtype,
+      threads: this.config.threads,
+      logger: this.opts.logger,
+    });
+    return this.model;
+  }
+
+  async *complete(req: CompletionRequest): AsyncGenerator<string, CompletionEnd> {
+    const model = await this.load();
+    const prompt = req.prompt ?? (req.messages ? renderMessages(model, req.messages) : undefined);
+    if (prompt === undefined) throw new BackendError('request needs a prompt or messages', 400);
+    const gen = model.generate(prompt, {
+      maxNewTokens: req.maxTokens,
+      temperature: req.temperature,
+      topP: req.topP,
+      topK: 0,
+      stop: req.stop,
+      seed: req.seed,
+      signal: req.signal,
+      timeBudgetMs: this.config.timeBudgetMs,
+    });
+    for (;;) {
+      const r = await gen.next();
+      if (r.done) {
+        const finishReason = r.value.stoppedBy === 'max_tokens' || r.value.stoppedBy === 'context' ? 'length' : 'stop';
+        return { finishReason, promptTokens: r.value.promptTokens, completionTokens: r.value.tokens };
+      }
+      if (r.value.token) yield r.value.token;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.model) await (await this.model).dispose();
+  }
+}

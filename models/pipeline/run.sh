@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole default-model pipeline: data split + BPE + training (one core), ONNX export,
+# int8 quantization, validation with onnxruntime-node, manifest.
+# Usage: models/pipeline/run.sh JA_PLAYS.txt TINYSHAKESPEARE.txt [NAME] [TIME_BUDGET_S] [extra train.py flags]
+# Work files (checkpoint, token ids) go to var/<NAME>-work (ignored); the model to models/<NAME>.
+set -euo pipefail
+ja=${1:?ja_plays.txt path}; en=${2:?tinyshakespeare.txt path}
+name=${3:-kuroko-tiny}; budget=${4:-2400}; shift $(( $# < 4 ? $# : 4 ))
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work="$root/var/$name-work"; out="$root/models/$name"
+# One torch thread + one BLAS thread: two threads each were 3.3x slower on 2 cores (NOTES.md),
+# and the other core stays free for everyone else.
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+py=/usr/bin/python3   # Debian's torch; the pyenv python on PATH has none
+cd "$root/models/pipeline"
+if [[ ! -f "$work/checkpoint.pt" || -n "${RETRAIN:-}" ]]; then
+  $py train.py --ja "$ja" --en "$en" --out "$work" --time-budget-s "$budget" "$@"
+fi
+rm -rf "$out"
+$py export_onnx.py "$work" "$out"
+$py quantize.py "$out"
+cd "$root"
+node bin/run-ts.js models/pipeline/finalize.ts "$work" "$out" "$name"
+du -sh "$out"

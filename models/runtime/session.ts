@@ -1,0 +1,39 @@
+/** onnxruntime-node session creation; the execution provider is configuration, not code. */
+import * as ort from 'onnxruntime-node';
+import { ModelConfigError } from './errors.ts';
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  executionProvider?: ExecutionProvider;
+  /** Intra-op threads (CPU). Default: onnxruntime's choice (all cores). On a Pi, 4. */
+  threads?: number;
+  /** CUDA device index. */
+  deviceId?: number;
+}
+
+export async function createSession(modelPath: string, opts: SessionOptions): Promise<ort.InferenceSession> {
+  const ep = opts.executionProvider ?? 'cpu';
+  const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
+    ep === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }] : ['cpu'];
+  try {
+    return await ort.InferenceSession.create(modelPath, {
+      executionProviders,
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: opts.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+    });
+  } catch (err) {
+    if (ep === 'cuda') {
+      throw new ModelConfigError(
+        `cannot start onnxruntime's CUDA execution provider for ${modelPath}: ${(err as Error).message}. ` +
+          'The CUDA build of onnxruntime-node must be installed (npm install without ' +
+          '--onnxruntime-node-install=skip on a machine with CUDA 12 and cuDNN 9), or use executionProvider "cpu".',
+      );
+    }
+    throw err;
+  }
+}
+
+export { ort };

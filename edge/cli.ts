@@ -8,6 +8,7 @@ import { checkId } from '../protocol/ids.ts';
 import { loadProfile } from '../firmware-config/profile.ts';
 import { EdgeNode } from './node.ts';
 import { createHardware, createVoice } from './hardware/factory.ts';
+import { Adlibber } from './adlib.ts';
 
 export const EDGE_HELP = `kuroko edge — run one edge node (the computer inside a robot)
 
@@ -20,6 +21,10 @@ Options:
   --profile FILE     hardware profile (YAML), e.g. firmware-config/profiles/sim-robot.yaml
   --broker URL       MQTT broker (default mqtt://127.0.0.1:1883)
   --character ID     the character this node plays (reported in its birth)
+  --character-name NAME  the character's name, as the local model speaks it (default: the id)
+  --persona TEXT     a line about the character, for the local model
+  --model DIR        the local model folder (default: the profile's model.dir, else the shipped int8 model)
+  --no-model         do not load the local model (no ad-libs)
   --watchdog-ms N    go to the safe pose when hub heartbeats stop this long (default: profile, else 500)
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help         this help
@@ -33,7 +38,8 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     options: {
       show: { type: 'string' }, node: { type: 'string' }, profile: { type: 'string' },
       broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' }, character: { type: 'string' },
-      'watchdog-ms': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'watchdog-ms': { type: 'string' },
+      'character-name': { type: 'string' }, persona: { type: 'string' }, model: { type: 'string' }, 'no-model': { type: 'boolean', default: false }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -56,7 +62,13 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
   }
   const hardware = await createHardware(loaded.profile, log);
   const voice = await createVoice(loaded.profile, log);
-  const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs });
+  // The local model loads at start (with progress in the log), unless the profile or a flag says not to.
+  let adlib: Adlibber | undefined;
+  if (!values['no-model'] && loaded.profile.model?.enabled !== false) {
+    const name = values['character-name'] ?? character ?? node;
+    adlib = await Adlibber.load({ id: character ?? node, name, persona: values.persona }, { dir: values.model ?? loaded.profile.model?.dir, log });
+  }
+  const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs, adlib });
   await edge.start();
   await new Promise<void>((resolve) => {
     const bye = (sig: string) => { log.info(`node ${node}: ${sig}, shutting down`); resolve(); };

@@ -48,6 +48,8 @@ export class CueExecutor {
       clock: ShowClock;
       sink: CueSink;
       character?: string;
+      /** A line that missed its deadline: the node may cover it (an ad-lib); true if it will. */
+      onLateLine?: (cue: CueT) => boolean;
     },
   ) {
     deps.gate.on('stop-all', (reason: string) => this.stopAll(reason));
@@ -55,6 +57,11 @@ export class CueExecutor {
 
   get runningCount(): number {
     return this.running.size + this.scheduled.size;
+  }
+
+  /** Is a line being spoken now (an ad-lib must not talk over it)? */
+  get speaking(): boolean {
+    return [...this.running.values()].some((r) => r.cue.kind === 'line');
   }
 
   /** Why a cue cannot run on this node, or null if it can (before its start time). */
@@ -90,7 +97,10 @@ export class CueExecutor {
     const refusal = this.refuse(cue);
     if (refusal) return sink.ack(cue.id, 'rejected', { reason: refusal });
     const now = clock.showNow();
-    if (now > cue.deadline) return sink.ack(cue.id, 'rejected', { reason: `late: arrived ${Math.round(now - cue.deadline)} ms after its deadline` });
+    if (now > cue.deadline) {
+      const covered = cue.kind === 'line' && this.deps.onLateLine?.(cue) === true;
+      return sink.ack(cue.id, 'rejected', { reason: `late: arrived ${Math.round(now - cue.deadline)} ms after its deadline${covered ? '; the node covers with an ad-lib' : ''}` });
+    }
     sink.ack(cue.id, 'accepted');
     const delay = Math.max(0, cue.at - now);
     const t = setTimeout(() => {

@@ -18,6 +18,7 @@ import { SafetyGate, type SafetyEvent } from './safety.ts';
 import { MotionController } from './motion.ts';
 import { CueExecutor } from './cue-executor.ts';
 import { ShowClock } from './show-clock.ts';
+import type { Adlibber, AdlibReason } from './adlib.ts';
 
 export interface EdgeNodeOptions {
   show: string;
@@ -30,7 +31,12 @@ export interface EdgeNodeOptions {
   logger: Logger;
   heartbeatMs?: number;
   watchdogMs?: number;
+  /** The local model, to ad-lib in character when the hub cannot, and to react to sensors. */
+  adlib?: Adlibber;
 }
+
+/** How often the node may ad-lib for each reason, so it covers without chattering. */
+const ADLIB_MIN_GAP_MS: Record<AdlibReason, number> = { 'hub-lost': 20000, 'late-line': 3000, proximity: 15000 };
 
 export class EdgeNode {
   readonly gate: SafetyGate;
@@ -44,6 +50,9 @@ export class EdgeNode {
   private readonly startedAt = Date.now();
   private readonly log: Logger;
   readonly rejected = { count: 0 };
+  private adlibbing = false;
+  private readonly lastAdlib = new Map<AdlibReason, number>();
+  private hubLostTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: EdgeNodeOptions) {
     this.log = o.logger;
@@ -53,6 +62,7 @@ export class EdgeNode {
     this.executor = new CueExecutor({
       profile, hardware: o.hardware, voice: o.voice, gate: this.gate, motion: this.motion, clock: this.clock,
       character: o.character,
+      onLateLine: () => this.adlib('late-line'),
       sink: {
         ack: (cue, status, extra) => this.ack(cue, status, extra),
         transcript: (line) => this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line }),
@@ -61,8 +71,10 @@ export class EdgeNode {
     this.gate.on('state', (state: string, reason: string) => {
       this.log.info({ state, reason }, `node ${o.node} is ${state}: ${reason}`);
       this.publishState();
+      this.followHub(state, reason);
     });
     this.gate.on('event', (e: SafetyEvent) => {
+      if (e.kind === 'obstacle') this.adlib('proximity');
       this.log.warn({ event: e.kind, ...e.data }, `safety event ${e.kind} on node ${o.node}`);
       this.publish('nodeEvent', { node: o.node, kind: e.kind }, { v: 1, kind: e.kind, data: e.data, ts: Date.now() });
     });
@@ -107,7 +119,7 @@ export class EdgeNode {
     client.on('connect', () => {
       (client.stream as Socket).setNoDelay?.(true);
       this.log.info({ broker: this.o.brokerUrl, bdSeq: this.bdSeq }, `node ${node} connected to ${this.o.brokerUrl}`);
-      const subs: ChannelName[] = ['hubHeartbeat', 'hubState', 'estop', 'consoleEstop', 'nodeCue', 'nodeCmd'];
+      const subs: ChannelName[] = ['hubHeartbeat', 'hubState', 'estop', 'consoleEstop', 'nodeCue', 'nodeCmd', ...(this.o.adlib ? ['transcript' as const] : [])];
       client.subscribe(subs.map((n) => filter(show, n, { node })), { qos: 1 });
       this.publishBirth();
       this.publishState();
@@ -117,7 +129,13 @@ export class EdgeNode {
       this.bdSeq = (this.bdSeq + 1) % 256;
       client.options.will = this.willOptions();
     });
-    client.on('error', (e) => this.log.error({ err: e.message }, `node ${node}: MQTT error: ${e.message}`));
+    // While the broker is away, mqtt.js retries every second: say so once, not every second.
+    let lastError = '';
+    client.on('error', (e) => {
+      if (e.message !== lastError) this.log.error({ err: e.message }, `node ${node}: MQTT error: ${e.message}`);
+      lastError = e.message;
+    });
+    client.on('connect', () => { lastError = ''; });
     client.on('message', (t, payload) => this.onMessage(t, payload));
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 1000);
     await new Promise<void>((resolve, reject) => {
@@ -157,6 +175,12 @@ export class EdgeNode {
         case 'nodeCue': {
           const m = this.decoded('nodeCue', t, payload);
           if (m) this.executor.receive(m);
+          return;
+        }
+        case 'transcript': {
+          // What is said on stage is what the local model answers to.
+          const m = this.decoded('transcript', t, payload);
+          if (m && this.o.adlib) this.o.adlib.hear(m.character, m.text);
           return;
         }
         case 'nodeCmd': {
@@ -210,6 +234,50 @@ export class EdgeNode {
     }
   }
 
+  /** While the hub is gone, the node ad-libs now and then, in character (it never moves). */
+  private followHub(state: string, reason: string): void {
+    if (state === 'init' && reason.startsWith('watchdog')) {
+      this.adlib('hub-lost');
+      if (!this.hubLostTimer) {
+        // Check often (the node may be busy speaking); the minimum gap keeps it from chattering.
+        this.hubLostTimer = setInterval(() => this.adlib('hub-lost'), 2000);
+        this.hubLostTimer.unref();
+      }
+    } else if (this.hubLostTimer && state !== 'init') {
+      clearInterval(this.hubLostTimer);
+      this.hubLostTimer = null;
+    }
+  }
+
+  /** Speaks one line from the local model; false when it will not (no model, busy, too soon, stopped). */
+  adlib(reason: AdlibReason): boolean {
+    const adlib = this.o.adlib;
+    if (!adlib || this.adlibbing || this.executor.speaking) return false;
+    const state = this.gate.state;
+    if (state === 'estopped' || state === 'fault') return false;
+    const last = this.lastAdlib.get(reason) ?? -Infinity;
+    if (Date.now() - last < ADLIB_MIN_GAP_MS[reason]) return false;
+    this.lastAdlib.set(reason, Date.now());
+    this.adlibbing = true;
+    void (async () => {
+      try {
+        const { text, fromModel, ms } = await adlib.line(reason);
+        const startShowTime = this.clock.showNow();
+        const u = await this.o.voice.speak({ text }, new AbortController().signal);
+        const character = this.o.character ?? this.o.node;
+        this.log.info({ reason, text, fromModel, ms: Math.round(ms) }, `node ${this.o.node} ad-libs (${reason}): ${text}`);
+        this.publish('transcript', {}, { v: 1, node: this.o.node, character, text, scene: null, cue: null, source: 'adlib', startShowTime, durationMs: u.durationMs, ts: Date.now() });
+        this.publish('nodeEvent', { node: this.o.node, kind: 'adlib' }, { v: 1, kind: 'adlib', data: { reason, text, fromModel, generationMs: Math.round(ms) }, ts: Date.now() });
+        await u.done;
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, `node ${this.o.node}: ad-lib failed`);
+      } finally {
+        this.adlibbing = false;
+      }
+    })();
+    return true;
+  }
+
   private ack(cue: string, status: CueAckStatusT, extra: { reason?: string; durationMs?: number } = {}): void {
     this.publish('nodeCueAck', { node: this.o.node }, { v: 1, cue, node: this.o.node, status, ...extra, showTime: this.clock.showNow(), ts: Date.now() });
   }
@@ -234,7 +302,7 @@ export class EdgeNode {
         sensors: (p.sensors ?? []).map((s) => ({ id: s.id, kind: s.kind, unit: s.kind === 'distance' ? 'cm' : s.kind === 'temperature' ? 'C' : 'frame' })),
         gestures: Object.keys(p.gestures ?? {}),
         voice: true,
-        localModel: false,
+        localModel: !!this.o.adlib,
       },
       ts: Date.now(),
     };
@@ -270,6 +338,7 @@ export class EdgeNode {
 
   async stop(reason = 'node shut down'): Promise<void> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.hubLostTimer) clearInterval(this.hubLostTimer);
     this.executor.stopAll(reason);
     this.motion.close();
     this.gate.close();

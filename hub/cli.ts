@@ -8,6 +8,7 @@ import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
 import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 import { attachEnsemble } from './ensemble/runtime.ts';
+import { LLM_OPTIONS, LLM_HELP, setupModel } from './llm/cli-options.ts';
 
 export const HUB_HELP = `kuroko hub — run the hub of a show
 
@@ -21,6 +22,7 @@ Options:
   --port N           port of the embedded broker (default 1883)
   --journal-dir DIR  where the show journal (JSON Lines) goes (default var/journal)
 ${WEB_HELP}
+${LLM_HELP}
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help         this help
 
@@ -41,6 +43,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
       show: { type: 'string' }, broker: { type: 'string' }, port: { type: 'string' },
       'journal-dir': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       ...WEB_OPTIONS,
+      ...LLM_OPTIONS,
     },
     strict: true,
   });
@@ -51,17 +54,20 @@ export async function runHubCli(argv: string[]): Promise<number> {
   const show = loadShow(values.show);
   const webOptions = parseWebFlags(values);
   const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log });
-  attachEnsemble(hub, { showFile: values.show }); // improv and council cues; the deterministic mock model until a backend is configured
+  const model = await setupModel(values, log);
+  // Improv and council cues; without --llm the deterministic built-in improviser writes the lines.
+  attachEnsemble(hub, { showFile: values.show, backend: model.backend, style: model.style });
   await hub.start();
   const web = await startWebOrStopHub(hub, webOptions);
   log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);
   // The page address carries the token, so it goes to stdout (the operator's terminal), not the log.
-  console.log(`Kuroko hub — "${show.title}"\n${describeWeb(web, { lan: true }).join('\n')}`);
+  console.log(`Kuroko hub — "${show.title}"\n${[...describeWeb(web, { lan: true }), ...model.describe()].join('\n')}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await web.close();
   await hub.stop();
+  await model.close();
   return 0;
 }

@@ -17,6 +17,7 @@ import type { TranscriptLineT } from '../protocol/index.ts';
 import type { NodeInfo } from './registry.ts';
 import type { Report } from './playback.ts';
 import { attachEnsemble } from './ensemble/runtime.ts';
+import { LLM_OPTIONS, LLM_HELP, setupModel } from './llm/cli-options.ts';
 import type { CouncilResult } from './ensemble/council.ts';
 import type { StageReport } from './ensemble/stage.ts';
 
@@ -31,6 +32,8 @@ Options:
   --port N           port of the embedded MQTT broker (default 1883)
   --profile FILE     hardware profile for every simulated node (default firmware-config/profiles/sim-robot.yaml)
 ${WEB_HELP}
+${LLM_HELP}
+  --no-node-model    simulated nodes skip loading their local model (faster start, no ad-libs)
   --log-level LEVEL  log level of the hub and nodes (default error; logs go to stderr)
   -h, --help         this help
 
@@ -50,7 +53,9 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       profile: { type: 'string', default: `${ROOT}firmware-config/profiles/sim-robot.yaml` },
       'log-level': { type: 'string', default: 'error' },
       help: { type: 'boolean', short: 'h' },
+      'no-node-model': { type: 'boolean', default: false },
       ...WEB_OPTIONS,
+      ...LLM_OPTIONS,
     },
     strict: true,
   });
@@ -60,8 +65,9 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const webOptions = parseWebFlags(values);
   const log = createLogger('demo', values['log-level']);
   const hub = new Hub({ show, port, logger: log });
+  const model = await setupModel(values, log);
   // Improvised and council scenes: a deterministic model by default, so the demo runs offline.
-  const ensemble = attachEnsemble(hub, { showFile: values.show! });
+  const ensemble = attachEnsemble(hub, { showFile: values.show!, backend: model.backend, style: model.style });
   const out = (s: string) => process.stdout.write(s + '\n');
   await hub.start();
   const web = await startWebOrStopHub(hub, webOptions);
@@ -73,7 +79,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
 
   out(`Kuroko demo — "${show.title}" (${show.cast.length} characters, ${show.scenes.length} scenes)`);
   out(`  broker  mqtt://localhost:${brokerPort}   topics kuroko/v1/${show.show}/#`);
-  for (const l of describeWeb(web)) out(l);
+  for (const l of [...describeWeb(web), ...model.describe()]) out(l);
   out(`  try     mosquitto_pub -h localhost -p ${brokerPort} -t kuroko/v1/${show.show}/console/estop -n`);
   out('');
 
@@ -85,6 +91,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
 
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
+      '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
       '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, sig) => { if (!stopping) out(`${clock()}  ! node process ${c.node} exited (${sig ?? code})`); });
     return child;
@@ -96,6 +103,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null) ? undefined : new Promise((r) => c.once('exit', r))));
     await web.close();
     await hub.stop();
+    await model.close();
   };
   let interrupted = false;
   const onSignal = () => { interrupted = true; };

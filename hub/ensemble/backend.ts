@@ -1,25 +1,10 @@
 /**
- * The text backend the ensemble talks to. This is the same structural shape as hub/llm's
- * TextBackend (onnx, openai, scripted); anything with this shape plugs in. The deterministic
- * mock improviser and the set-latency wrapper live in mock-backend.ts.
+ * The text backend the ensemble talks to is hub/llm's TextBackend (onnx, openai, scripted).
+ * The deterministic mock improviser and the set-latency wrapper live in mock-backend.ts.
  */
-export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
-
-export interface CompletionRequest {
-  prompt?: string;
-  messages?: ChatMessage[];
-  maxTokens: number;
-  temperature?: number;
-  topP?: number;
-  stop?: string[];
-  seed?: number;
-  signal?: AbortSignal;
-}
-
-export interface TextBackend {
-  name: string;
-  complete(req: CompletionRequest): AsyncIterable<string>;
-}
+// One backend interface for the whole hub: hub/llm defines it (onnx, openai, scripted).
+import type { CompletionRequest, TextBackend } from '../llm/types.ts';
+export type { ChatMessage, CompletionRequest, TextBackend } from '../llm/types.ts';
 
 /**
  * How prompts are written for a backend: 'play' is a script that ends in "NAME:" (what a small

@@ -48,7 +48,7 @@ export class MockImproviser implements TextBackend {
     this.labelNoise = o.labelNoise ?? 0.15;
   }
 
-  async *complete(req: CompletionRequest): AsyncIterable<string> {
+  async *complete(req: CompletionRequest): AsyncGenerator<string, void> {
     this.calls++;
     if (req.signal?.aborted) throw abortError(req.signal);
     const text = this.answer(req);
@@ -159,7 +159,7 @@ export class MockImproviser implements TextBackend {
 export function withLatency(inner: TextBackend, msPerTurn: number, clock: EnsembleClock = realClock, firstChunkShare = 1): TextBackend {
   return {
     name: `${inner.name}+${msPerTurn}ms`,
-    async *complete(req: CompletionRequest): AsyncIterable<string> {
+    async *complete(req: CompletionRequest): AsyncGenerator<string, void> {
       const chunks: string[] = [];
       for await (const c of inner.complete(req)) chunks.push(c);
       const first = msPerTurn * firstChunkShare;

@@ -34,7 +34,7 @@ export class ListBackend implements TextBackend {
   readonly requests: CompletionRequest[] = [];
   private i = 0;
   constructor(private readonly answers: (string | ((req: CompletionRequest) => string))[]) {}
-  async *complete(req: CompletionRequest): AsyncIterable<string> {
+  async *complete(req: CompletionRequest): AsyncGenerator<string, void> {
     this.requests.push(req);
     const a = this.answers[Math.min(this.i++, this.answers.length - 1)]!;
     yield typeof a === 'function' ? a(req) : a;

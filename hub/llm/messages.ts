@@ -4,7 +4,7 @@
  * model has none: messages become script lines (`NAME: text`) ending with the speaker's prefix.
  */
 import type { CausalLM } from '../../models/runtime/index.ts';
-import { formatLine, speakerPrefix } from '../../models/runtime/index.ts';
+import { formatLine, speakerCue } from '../../models/runtime/index.ts';
 import type { ChatMessage } from './types.ts';
 
 export function renderMessages(model: CausalLM, messages: readonly ChatMessage[]): string {
@@ -22,5 +22,5 @@ export function renderMessages(model: CausalLM, messages: readonly ChatMessage[]
 export function playScriptPrompt(messages: readonly ChatMessage[]): string {
   const nextSpeaker = [...messages].reverse().find((m) => m.role === 'assistant' && m.name)?.name ?? 'assistant';
   const lines = messages.map((m) => (m.role === 'system' ? `[${m.content.trim()}]` : formatLine(m.name ?? m.role, m.content)));
-  return [...lines, speakerPrefix(nextSpeaker)].join('\n');
+  return [...lines, speakerCue(nextSpeaker)].join('\n');
 }

@@ -9,7 +9,7 @@
  * Not a unit test: numbers depend on the machine and its load.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -50,19 +50,31 @@ function summarize(r: WorkerResult) {
   };
 }
 
+/**
+ * The validation texts exactly as the pipeline held them out (models/pipeline/prepare_data.py:
+ * same split, same one-speech-per-line format), so these perplexities match the manifest's losses.
+ */
 async function heldOutText(): Promise<{ corpus: string; text: string }[]> {
   const manifest = await readManifest(modelDir);
+  const files = ((manifest as unknown as { data?: { corpus: string; file: string }[] })?.data ?? []).map((d) => d.file);
   // The data lives beside the checkout (../shared/data), or one level further up from a git worktree.
   const root = resolve(import.meta.dirname, '../..');
   const candidates = [process.env.KUROKO_DATA_DIR, join(root, '../shared/data'), join(root, '../../shared/data')];
-  const dataDir = candidates.find((d): d is string => !!d && existsSync(d)) ?? '';
-  const out = [];
-  for (const d of (manifest as unknown as { data?: { file: string; validationFromChar?: number }[] })?.data ?? []) {
-    const path = join(dataDir, d.file);
-    if (!existsSync(path) || d.validationFromChar === undefined) continue;
-    out.push({ corpus: d.file, text: Array.from(readFileSync(path, 'utf8')).slice(d.validationFromChar).join('') });
-  }
-  return out;
+  const dataDir = candidates.find((d): d is string => !!d && existsSync(d));
+  const ja = files.find((f) => f.startsWith('ja_plays'));
+  const en = files.find((f) => f.startsWith('tinyshakespeare'));
+  if (!dataDir || !ja || !en || !existsSync(join(dataDir, ja)) || !existsSync(join(dataDir, en))) return [];
+  const script = [
+    'import sys, json',
+    `sys.path.insert(0, ${JSON.stringify(join(root, 'models/pipeline'))})`,
+    'from prepare_data import prepare',
+    '_, val, _ = prepare(sys.argv[1], sys.argv[2])',
+    'print(json.dumps(val, ensure_ascii=False))',
+  ].join('\n');
+  const val = JSON.parse(
+    execFileSync('/usr/bin/python3', ['-c', script, join(dataDir, ja), join(dataDir, en)], { maxBuffer: 1 << 28 }).toString(),
+  ) as Record<string, string>;
+  return Object.entries(val).map(([corpus, text]) => ({ corpus, text }));
 }
 
 async function main(): Promise<void> {
@@ -97,12 +109,12 @@ async function main(): Promise<void> {
   const ppl: { corpus: string; fp32: number; int8: number; tokens: number }[] = [];
   for (const { corpus, text } of texts) {
     const ids = tokenizerModel.encode(text);
-    const [a, b] = [await heldOutLoss(tokenizerModel, ids, 16384), await heldOutLoss(int8Model, ids, 16384)];
+    const [a, b] = [await heldOutLoss(tokenizerModel, ids), await heldOutLoss(int8Model, ids)];
     ppl.push({ corpus, fp32: a.perplexity, int8: b.perplexity, tokens: a.tokens });
   }
   if (ppl.length) {
     console.log('\n| held-out text | tokens | perplexity fp32 | perplexity int8 | change |\n|---|---:|---:|---:|---:|');
-    for (const p of ppl) console.log(`| ${p.corpus} (last 5 %) | ${p.tokens} | ${p.fp32.toFixed(3)} | ${p.int8.toFixed(3)} | ${(((p.int8 - p.fp32) / p.fp32) * 100).toFixed(2)} % |`);
+    for (const p of ppl) console.log(`| ${p.corpus} (held-out last 5 %) | ${p.tokens} | ${p.fp32.toFixed(3)} | ${p.int8.toFixed(3)} | ${(((p.int8 - p.fp32) / p.fp32) * 100).toFixed(2)} % |`);
   }
 
   const int8 = rows.find((r) => r.runtime.endsWith('int8'))!;

@@ -87,8 +87,8 @@ const manifest: ModelManifest & Record<string, unknown> = {
     validation: `last ${(100 * (1 - s.validation_from_char / s.chars_total)).toFixed(1)} % (characters ${s.validation_from_char}..${s.chars_total}, cut at a line/speech boundary)`,
     source:
       s.corpus === 'ja_plays'
-        ? '64 Japanese plays from Aozora Bunko (https://www.aozora.gr.jp/) via github.com/aozorahack/aozorabunko_text @0984f7dc18a2270bdfd2ff99bf14fd1b3ebb4f65; per-work list in the project data README (ja_plays.SOURCES.md)'
-        : 'tiny shakespeare, github.com/karpathy/char-rnn data/tinyshakespeare/input.txt',
+        ? '64 Japanese plays from Aozora Bunko (https://www.aozora.gr.jp/) via github.com/aozorahack/aozorabunko_text @0984f7dc18a2270bdfd2ff99bf14fd1b3ebb4f65; every work with author, death year, first publication and Aozora card in DATA_SOURCES.md (copied from ja_plays.SOURCES.md)'
+        : 'tiny shakespeare, github.com/karpathy/char-rnn data/tinyshakespeare/input.txt (see DATA_SOURCES.md)',
     licence:
       s.corpus === 'ja_plays'
         ? 'public domain (all authors and translators died in or before 1954; Kishida/Kikuchi works limited to first publication ≤1930 for US public domain)'

@@ -19,6 +19,11 @@ fi
 rm -rf "$out"
 $py export_onnx.py "$work" "$out"
 $py quantize.py "$out"
+# Ship the data's provenance (sources, rights, per-work list) beside the weights.
+data_dir=$(cd "$(dirname "$ja")" && pwd)
+for f in README.md ja_plays.SOURCES.md; do
+  [[ -f "$data_dir/$f" ]] && { cat "$data_dir/$f"; echo; } >> "$out/DATA_SOURCES.md"
+done
 cd "$root"
 node bin/run-ts.js models/pipeline/finalize.ts "$work" "$out" "$name"
 du -sh "$out"

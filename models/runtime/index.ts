@@ -20,7 +20,7 @@ export { ModelConfigError, ModelFileError } from './errors.ts';
 export { ModelManifestSchema, readManifest, verifyManifestFiles, sha256File, type ModelManifest } from './manifest.ts';
 export { type ExecutionProvider } from './session.ts';
 export { type SamplingOptions } from './sampler.ts';
-export { ADLIB_STOP, adlibPrompt, extractLine, formatLine, speakerPrefix, type Character } from './prompt.ts';
+export { ADLIB_STOP, adlibPrompt, extractLine, formatLine, speakerCue, speakerPrefix, type Character } from './prompt.ts';
 export { heldOutLoss, type LossResult } from './perplexity.ts';
 
 /** The project's shipped bilingual (English/Japanese) play-dialogue model; loads int8 by default. */

@@ -25,6 +25,16 @@ export function speakerPrefix(name: string): string {
   return isJapaneseName(name) ? `${name}\u3000` : `${name}: `;
 }
 
+/**
+ * How a prompt ends to hand the turn to `name`. English ends at the colon, without the space:
+ * byte-level BPE glues a space to the following word (" Ay"), so a prompt ending in a space
+ * forces the model to start with a word fragment. The Japanese full-width space is a token of
+ * its own in training, so it stays.
+ */
+export function speakerCue(name: string): string {
+  return isJapaneseName(name) ? `${name}\u3000` : `${name}:`;
+}
+
 /** One speech as the model expects it (single line). */
 export function formatLine(name: string, text: string): string {
   return speakerPrefix(name) + oneLine(text);
@@ -46,7 +56,7 @@ export function adlibPrompt(character: Character, context: readonly string[]): s
       : `[${character.name}, ${oneLine(character.persona)}]`;
     lines.push(direction);
   }
-  return [...lines, speakerPrefix(character.name)].join('\n');
+  return [...lines, speakerCue(character.name)].join('\n');
 }
 
 const SENTENCE_END = /[。！？!?.…]+[」』）)"']*/g;

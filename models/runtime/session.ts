@@ -20,7 +20,8 @@ export async function createSession(modelPath: string, opts: SessionOptions): Pr
     return await ort.InferenceSession.create(modelPath, {
       executionProviders,
       graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads,
+      // onnxruntime-node rejects an explicit undefined: leave it out to get its default (all cores)
+      ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads } : {}),
       interOpNumThreads: 1,
       executionMode: 'sequential',
     });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { adlibPrompt, extractLine, ADLIB_STOP } from '../../models/runtime/index.ts';
 import { shippedModel } from './helpers.ts';
 
-const PROMPT = 'ROMEO: But, soft! what light through yonder window breaks?\nJULIET: ';
+const PROMPT = 'ROMEO: But, soft! what light through yonder window breaks?\nJULIET:';
 const SAMPLING = { maxNewTokens: 40, temperature: 0.9, topK: 40, topP: 0.95, repetitionPenalty: 1.1 };
 
 describe('generation (shipped int8 model)', () => {

@@ -19,6 +19,15 @@ async function copyModel(name: string): Promise<string> {
   return to;
 }
 
+describe('the shipped model folder', () => {
+  it('loads with default options (int8 from the manifest, default threads) and passes its checksums', async () => {
+    const m = await loadCausalLM(DEFAULT_NODE_MODEL_DIR, { logger: quiet });
+    expect(m.dtype).toBe('int8');
+    expect((await m.complete('ROMEO:', { maxNewTokens: 4, seed: 1 })).tokens).toBeGreaterThan(0);
+    await m.dispose();
+  });
+});
+
 describe('broken model folders give clear errors', () => {
   it('a missing file is named with its expected sha256', async () => {
     const m = await copyModel('missing');

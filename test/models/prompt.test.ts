@@ -4,7 +4,7 @@ import { adlibPrompt, extractLine, formatLine } from '../../models/runtime/index
 describe('ad-lib prompts', () => {
   it('builds a speaker-prefixed English script ending with the speaker', () => {
     const p = adlibPrompt({ name: 'JULIET' }, [formatLine('ROMEO', 'She speaks:\nO, speak again, bright angel!'), 'NURSE: Madam!']);
-    expect(p).toBe('ROMEO: She speaks: O, speak again, bright angel!\nNURSE: Madam!\nJULIET: ');
+    expect(p).toBe('ROMEO: She speaks: O, speak again, bright angel!\nNURSE: Madam!\nJULIET:');
   });
 
   it('uses the full-width space for Japanese names and writes a persona as a stage direction', () => {

@@ -20,6 +20,12 @@ import { spawnEdge, stopChild, waitFor } from '../helpers/stage.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { percentile, fmt, table } from './stats.ts';
 
+/** Every wait in a benchmark has a limit: a stuck run says where it stuck instead of hanging. */
+function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(`benchmark stuck: ${what} took over ${ms} ms`)), ms); })]).finally(() => clearTimeout(t));
+}
+
 const CUES = Number(process.env.BENCH_CUES ?? 300);
 const ESTOPS = Number(process.env.BENCH_ESTOPS ?? 30);
 
@@ -43,20 +49,20 @@ const ECHO = `
     b.stream.setNoDelay && b.stream.setNoDelay(true);
     await b.subscribeAsync('bench/ping', { qos: 1 });
     b.on('message', (_t, p) => b.publish('bench/pong', p, { qos: 1 }));
-    process.stdout.write('ready\n');
+    console.log('ready');
   });`;
 
 /** The floor: A publishes (QoS 1), B (another process) receives and publishes back (QoS 1), A receives. */
 async function rawRoundTrip(url: string, count: number): Promise<number[]> {
   const a = await client(url);
   const echo = spawn(process.execPath, ['-e', ECHO, url], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((r) => echo.stdout!.once('data', () => r()));
+  await within('the echo process to connect', 15000, new Promise<void>((r) => echo.stdout!.once('data', () => r())));
   await a.subscribeAsync('bench/pong', { qos: 1 });
   const out: number[] = [];
   const payload = JSON.stringify({ v: 1, id: newCueId(), padding: 'x'.repeat(180) });
   for (let i = 0; i < count + 20; i++) {
     const t0 = performance.now();
-    await new Promise<void>((resolve) => { a.once('message', () => resolve()); a.publish('bench/ping', payload, { qos: 1 }); });
+    await within('a raw round trip', 5000, new Promise<void>((resolve) => { a.once('message', () => resolve()); a.publish('bench/ping', payload, { qos: 1 }); }));
     if (i >= 20) out.push(performance.now() - t0); // skip warm-up
   }
   await a.endAsync();
@@ -71,11 +77,11 @@ async function kurokoCueLatency(hub: Hub, nodes: string[], count: number): Promi
     const id = newCueId();
     const at = hub.showNow() + 100;
     const t0 = performance.now();
-    await new Promise<void>((resolve) => {
+    await within(`an ack from ${node}`, 5000, new Promise<void>((resolve) => {
       const onAck = (n: string, a: CueAckT) => { if (n === node && a.cue === id && a.status === 'accepted') { hub.off('cue-ack', onAck); resolve(); } };
       hub.on('cue-ack', onAck);
       hub.publish('nodeCue', { node }, { v: 1, id, scene: 's', seq: i, at, deadline: at + 500, ts: Date.now(), kind: 'wait', params: { durationMs: 0 } });
-    });
+    }));
     if (i >= 20) out.push(performance.now() - t0);
   }
   return out;
@@ -95,10 +101,10 @@ async function estopLatency(url: string, nodes: string[], count: number): Promis
     await waitFor('nodes ready', () => nodes.every((n) => states.get(n) === 'ready' || states.get(n) === 'armed'), 10000);
     const t0 = performance.now();
     operator.publish(topic('bench', 'consoleEstop'), '', { qos: 1 });
-    await new Promise<void>((resolve) => {
+    await within('every node to read estopped', 5000, new Promise<void>((resolve) => {
       const check = () => { if (nodes.every((n) => states.get(n) === 'estopped')) { monitor.off('message', check); resolve(); } };
       monitor.on('message', check);
-    });
+    }));
     out.push(performance.now() - t0);
     operator.publish(topic('bench', 'consoleRelease'), '', { qos: 1 });
   }
@@ -119,8 +125,11 @@ async function run(brokerName: string, n: number, brokerUrl?: string) {
   await new Promise((r) => setTimeout(r, 500));
   process.stderr.write(`  ${brokerName}, ${n} nodes: measuring…\n`);
   const floor = await rawRoundTrip(hub.brokerUrl, CUES);
+  process.stderr.write(`    floor done\n`);
   const cue = await kurokoCueLatency(hub, nodes, CUES);
+  process.stderr.write(`    cue latency done\n`);
   const estop = await estopLatency(hub.brokerUrl, nodes, ESTOPS);
+  process.stderr.write(`    e-stop done\n`);
   await Promise.all(edges.map(stopChild));
   await hub.stop();
   return { floor, cue, estop };

@@ -35,6 +35,9 @@ export interface EdgeNodeOptions {
   adlib?: Adlibber;
 }
 
+/** A reading closer than this to the last one published waits for the 1 s refresh. */
+const TELEMETRY_DEADBAND: Record<SensorReading['kind'], number> = { distance: 2, temperature: 0.5 };
+
 /** How often the node may ad-lib for each reason, so it covers without chattering. */
 const ADLIB_MIN_GAP_MS: Record<AdlibReason, number> = { 'hub-lost': 20000, 'late-line': 3000, proximity: 15000 };
 
@@ -53,6 +56,7 @@ export class EdgeNode {
   private adlibbing = false;
   private readonly lastAdlib = new Map<AdlibReason, number>();
   private hubLostTimer: NodeJS.Timeout | null = null;
+  private readonly lastTelemetry = new Map<string, { value: number; at: number }>();
 
   constructor(private readonly o: EdgeNodeOptions) {
     this.log = o.logger;
@@ -79,8 +83,13 @@ export class EdgeNode {
       this.publish('nodeEvent', { node: o.node, kind: e.kind }, { v: 1, kind: e.kind, data: e.data, ts: Date.now() });
     });
     o.hardware.on('reading', (r: SensorReading) => {
+      // Safety sees every reading; the network only what changed, or a refresh each second.
       this.gate.reading(r);
-      this.publish('nodeTelemetry', { node: o.node, sensor: r.sensor }, { v: 1, sensor: r.sensor, value: r.value, unit: r.unit, ts: Date.now() });
+      const last = this.lastTelemetry.get(r.sensor);
+      const now = Date.now();
+      if (last && Math.abs(r.value - last.value) < TELEMETRY_DEADBAND[r.kind] && now - last.at < 1000) return;
+      this.lastTelemetry.set(r.sensor, { value: r.value, at: now });
+      this.publish('nodeTelemetry', { node: o.node, sensor: r.sensor }, { v: 1, sensor: r.sensor, value: r.value, unit: r.unit, ts: now });
     });
     o.hardware.on('fault', (reason: string) => this.gate.hardwareFailed(reason));
     o.hardware.on('recovered', () => this.gate.hardwareRecovered());

@@ -1,16 +1,10 @@
 /** A small seeded PRNG (mulberry32) and a string hash, so every run with the same seed is the same. */
+import { createRng } from '../../models/runtime/sampler.ts';
+
 export type Rng = () => number;
 
-export function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same mulberry32 generator the model runtime samples with. */
+export const seeded: (seed: number) => Rng = createRng;
 
 export function hashString(s: string): number {
   let h = 2166136261;

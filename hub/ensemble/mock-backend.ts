@@ -93,7 +93,7 @@ export class MockImproviser implements TextBackend {
     const name = others.length ? pick(rng, others) : 'friend';
     let line = pick(rng, BANK[role] ?? BANK.other!).replace('{topic}', topic);
     if (line.includes('{name}')) {
-      line = rng() < 0.55 ? line.replace('{name}', name) : line.replace(/^\{name\},\s*/, '').replace(/,\s*\{name\}/, '').replace(/^./, (c) => c.toUpperCase());
+      line = rng() < 0.55 ? line.replace('{name}', name) : line.replace(/,\s*\{name\}/g, '').replace(/\{name\},\s*(\S)/g, (_m, c: string) => c.toUpperCase());
     }
     line = `${pick(rng, OPENERS)}${line}${pick(rng, CLOSERS)}`;
     const { emotion, intensity } = inferEmotion(line);

@@ -3,7 +3,7 @@
  * labelled lines in test/eval/emotion-labels.jsonl. Deterministic (fixed seeds, virtual clock)
  * with the default mock improviser.
  *
- *   npm run eval [-- --backend mock|module:FILE.ts] [--fault-rate 0.25] [--json FILE]
+ *   npm run eval [-- --backend mock|module:FILE.ts] [--fault-rate 0.25] [--json FILE] [--scenario NAME] [--seeds N]
  *
  * A module backend exports createBackend(): TextBackend (e.g. wrapping hub/llm's ONNX model);
  * it runs on the real clock, so latencies are measured, not set.
@@ -30,7 +30,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 interface Scenario { name: string; show: string; scene: string; style?: PromptStyle; latencyMs?: number; seeds?: number[]; override?: Record<string, number> }
 
-const { values } = parseArgs({ options: { backend: { type: 'string', default: 'mock' }, 'fault-rate': { type: 'string' }, json: { type: 'string' }, scenario: { type: 'string' } } });
+const { values } = parseArgs({ options: { backend: { type: 'string', default: 'mock' }, 'fault-rate': { type: 'string' }, json: { type: 'string' }, scenario: { type: 'string' }, seeds: { type: 'string' } } });
 
 async function backendFor(seed: number, clock: EnsembleClock, latencyMs: number): Promise<{ backend: TextBackend; clock: EnsembleClock; virtual: boolean }> {
   const b = values.backend!;
@@ -60,7 +60,8 @@ for (const sc of scenarios) {
   if (!cue) throw new Error(`${sc.name}: no improv cue in scene ${sc.scene} of ${sc.show}`);
   const f: RunFigures[] = [];
   const records: ImprovRecord[] = [];
-  for (const seed of sc.seeds ?? [1]) {
+  // --seeds N runs only the first N seeds (a real model on the real clock takes minutes per run).
+  for (const seed of (sc.seeds ?? [1]).slice(0, values.seeds ? Number(values.seeds) : undefined)) {
     const vclock = new VirtualClock();
     const { backend, clock, virtual } = await backendFor(seed, vclock, sc.latencyMs ?? 600);
     const spec = { ...improvSpecFromCue(cue, sc.scene), ...(sc.override ?? {}) };

@@ -12,7 +12,8 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-export async function startEmbeddedBroker(port = 1883, host = '0.0.0.0'): Promise<EmbeddedBroker> {
+/** fallback: when the port is taken (say, by a Mosquitto service on 1883), take any free port instead. */
+export async function startEmbeddedBroker(port = 1883, host = '0.0.0.0', fallback = false): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker({ drainTimeout: 30000 });
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -22,14 +23,18 @@ export async function startEmbeddedBroker(port = 1883, host = '0.0.0.0'): Promis
     socket.on('close', () => sockets.delete(socket));
     aedes.handle(socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'EADDRINUSE'
-        ? new Error(`port ${port} is already in use (another MQTT broker, or another Kuroko?): stop it, or pass --port N, or use it with --broker mqtt://127.0.0.1:${port}`)
-        : e);
-    });
-    server.listen(port, host, () => resolve());
+  const listen = (p: number) => new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(p, host, () => { server.off('error', reject); resolve(); });
   });
+  try {
+    await listen(port);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== 'EADDRINUSE') throw err;
+    if (!fallback) throw new Error(`port ${port} is already in use (another MQTT broker, or another Kuroko?): stop it, or pass --port N, or use it with --broker mqtt://127.0.0.1:${port}`);
+    await listen(0);
+  }
   const actual = (server.address() as { port: number }).port;
   return {
     url: `mqtt://127.0.0.1:${actual}`,

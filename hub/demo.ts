@@ -29,7 +29,7 @@ Usage:
 Options:
   --show FILE        the show (default hub/shows/blade.yaml, "The Council at Dusk")
   --once             perform the show once and exit (0 when every scene finished)
-  --port N           port of the embedded MQTT broker (default 1883)
+  --port N           port of the embedded MQTT broker (default 1883; if that is busy, a free one, printed)
   --profile FILE     hardware profile for every simulated node (default firmware-config/profiles/sim-robot.yaml)
 ${WEB_HELP}
 ${LLM_HELP}
@@ -64,7 +64,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const port = parsePort(values.port, 1883);
   const webOptions = parseWebFlags(values);
   const log = createLogger('demo', values['log-level']);
-  const hub = new Hub({ show, port, logger: log });
+  // Without --port, a busy 1883 (a Mosquitto service, say) is no reason to fail: take a free port and print it.
+  const hub = new Hub({ show, port, portFallback: values.port === undefined, logger: log });
   const model = await setupModel(values, log);
   // Improvised and council scenes: a deterministic model by default, so the demo runs offline.
   const ensemble = attachEnsemble(hub, { showFile: values.show!, backend: model.backend, style: model.style });

@@ -26,6 +26,8 @@ export interface HubOptions {
   /** An external broker; without it the hub starts the embedded one on `port`. */
   brokerUrl?: string;
   port?: number;
+  /** Take a free port when `port` is busy (the demo, when no port was asked for). */
+  portFallback?: boolean;
   journalDir?: string;
   logger: Logger;
   heartbeatHz?: number;
@@ -105,7 +107,7 @@ export class Hub extends EventEmitter {
     const { show } = this.o.show;
     if (this.o.brokerUrl) this.brokerUrl = this.o.brokerUrl;
     else {
-      this.broker = await startEmbeddedBroker(this.o.port ?? 1883);
+      this.broker = await startEmbeddedBroker(this.o.port ?? 1883, '0.0.0.0', this.o.portFallback);
       this.brokerUrl = this.broker.url;
       this.log.info({ port: this.broker.port }, `embedded MQTT broker listening on port ${this.broker.port}`);
     }

@@ -47,6 +47,9 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
   for (const k of ['show', 'node', 'profile'] as const) {
     if (!values[k]) throw new UsageError(`kuroko edge: --${k} is required (see kuroko edge --help)`);
   }
+  // Started by a parent with an IPC channel (the demo, the tests): leave when the parent dies, even mid-start.
+  let parentGone: (() => void) | null = null;
+  if (process.connected) process.once('disconnect', () => (parentGone ? parentGone() : process.exit(0)));
   const show = checkId('--show', values.show);
   const node = checkId('--node', values.node);
   const character = values.character ? checkId('--character', values.character) : undefined;
@@ -74,8 +77,7 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     const bye = (sig: string) => { log.info(`node ${node}: ${sig}, shutting down`); resolve(); };
     process.once('SIGINT', () => bye('SIGINT'));
     process.once('SIGTERM', () => bye('SIGTERM'));
-    // Started by a parent with an IPC channel (the demo, the tests): leave when the parent dies.
-    if (process.connected) process.once('disconnect', () => bye('parent process exited'));
+    parentGone = () => bye('parent process exited');
   });
   // Going safe happens first thing in stop(); the rest is courtesy, so never hang on it.
   const forced = setTimeout(() => process.exit(0), 3000);

@@ -18,7 +18,8 @@ import { SafetyGate, type SafetyEvent } from './safety.ts';
 import { MotionController } from './motion.ts';
 import { CueExecutor } from './cue-executor.ts';
 import { ShowClock } from './show-clock.ts';
-import type { Adlibber, AdlibReason } from './adlib.ts';
+import type { Adlibber } from './adlib.ts';
+import { CoverForHub } from './cover.ts';
 
 export interface EdgeNodeOptions {
   show: string;
@@ -38,8 +39,7 @@ export interface EdgeNodeOptions {
 /** A reading closer than this to the last one published waits for the 1 s refresh. */
 const TELEMETRY_DEADBAND: Record<SensorReading['kind'], number> = { distance: 2, temperature: 0.5 };
 
-/** How often the node may ad-lib for each reason, so it covers without chattering. */
-const ADLIB_MIN_GAP_MS: Record<AdlibReason, number> = { 'hub-lost': 20000, 'late-line': 3000, proximity: 15000 };
+
 
 export class EdgeNode {
   readonly gate: SafetyGate;
@@ -53,9 +53,7 @@ export class EdgeNode {
   private readonly startedAt = Date.now();
   private readonly log: Logger;
   readonly rejected = { count: 0 };
-  private adlibbing = false;
-  private readonly lastAdlib = new Map<AdlibReason, number>();
-  private hubLostTimer: NodeJS.Timeout | null = null;
+  private readonly cover: CoverForHub | null;
   private readonly lastTelemetry = new Map<string, { value: number; at: number }>();
 
   constructor(private readonly o: EdgeNodeOptions) {
@@ -66,19 +64,25 @@ export class EdgeNode {
     this.executor = new CueExecutor({
       profile, hardware: o.hardware, voice: o.voice, gate: this.gate, motion: this.motion, clock: this.clock,
       character: o.character,
-      onLateLine: () => this.adlib('late-line'),
+      onLateLine: () => this.cover?.speak('late-line') ?? false,
       sink: {
         ack: (cue, status, extra) => this.ack(cue, status, extra),
         transcript: (line) => this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line }),
       },
     });
+    this.cover = o.adlib ? new CoverForHub({
+      adlib: o.adlib, voice: o.voice, gate: this.gate, executor: this.executor, clock: this.clock, log: this.log,
+      character: o.character ?? o.node,
+      publishLine: (line) => this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line }),
+      publishEvent: (data) => this.publish('nodeEvent', { node: o.node, kind: 'adlib' }, { v: 1, kind: 'adlib', data, ts: Date.now() }),
+    }) : null;
     this.gate.on('state', (state: string, reason: string) => {
       this.log.info({ state, reason }, `node ${o.node} is ${state}: ${reason}`);
       this.publishState();
-      this.followHub(state, reason);
+      this.cover?.followHub(state, reason);
     });
     this.gate.on('event', (e: SafetyEvent) => {
-      if (e.kind === 'obstacle') this.adlib('proximity');
+      if (e.kind === 'obstacle') this.cover?.speak('proximity');
       this.log.warn({ event: e.kind, ...e.data }, `safety event ${e.kind} on node ${o.node}`);
       this.publish('nodeEvent', { node: o.node, kind: e.kind }, { v: 1, kind: e.kind, data: e.data, ts: Date.now() });
     });
@@ -243,50 +247,6 @@ export class EdgeNode {
     }
   }
 
-  /** While the hub is gone, the node ad-libs now and then, in character (it never moves). */
-  private followHub(state: string, reason: string): void {
-    if (state === 'init' && reason.startsWith('watchdog')) {
-      this.adlib('hub-lost');
-      if (!this.hubLostTimer) {
-        // Check often (the node may be busy speaking); the minimum gap keeps it from chattering.
-        this.hubLostTimer = setInterval(() => this.adlib('hub-lost'), 2000);
-        this.hubLostTimer.unref();
-      }
-    } else if (this.hubLostTimer && state !== 'init') {
-      clearInterval(this.hubLostTimer);
-      this.hubLostTimer = null;
-    }
-  }
-
-  /** Speaks one line from the local model; false when it will not (no model, busy, too soon, stopped). */
-  adlib(reason: AdlibReason): boolean {
-    const adlib = this.o.adlib;
-    if (!adlib || this.adlibbing || this.executor.speaking) return false;
-    const state = this.gate.state;
-    if (state === 'estopped' || state === 'fault') return false;
-    const last = this.lastAdlib.get(reason) ?? -Infinity;
-    if (Date.now() - last < ADLIB_MIN_GAP_MS[reason]) return false;
-    this.lastAdlib.set(reason, Date.now());
-    this.adlibbing = true;
-    void (async () => {
-      try {
-        const { text, fromModel, ms } = await adlib.line(reason);
-        const startShowTime = this.clock.showNow();
-        const u = await this.o.voice.speak({ text }, new AbortController().signal);
-        const character = this.o.character ?? this.o.node;
-        this.log.info({ reason, text, fromModel, ms: Math.round(ms) }, `node ${this.o.node} ad-libs (${reason}): ${text}`);
-        this.publish('transcript', {}, { v: 1, node: this.o.node, character, text, scene: null, cue: null, source: 'adlib', startShowTime, durationMs: u.durationMs, ts: Date.now() });
-        this.publish('nodeEvent', { node: this.o.node, kind: 'adlib' }, { v: 1, kind: 'adlib', data: { reason, text, fromModel, generationMs: Math.round(ms) }, ts: Date.now() });
-        await u.done;
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, `node ${this.o.node}: ad-lib failed`);
-      } finally {
-        this.adlibbing = false;
-      }
-    })();
-    return true;
-  }
-
   private ack(cue: string, status: CueAckStatusT, extra: { reason?: string; durationMs?: number } = {}): void {
     this.publish('nodeCueAck', { node: this.o.node }, { v: 1, cue, node: this.o.node, status, ...extra, showTime: this.clock.showNow(), ts: Date.now() });
   }
@@ -347,7 +307,7 @@ export class EdgeNode {
 
   async stop(reason = 'node shut down'): Promise<void> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    if (this.hubLostTimer) clearInterval(this.hubLostTimer);
+    this.cover?.close();
     this.executor.stopAll(reason);
     this.motion.close();
     this.gate.close();

@@ -99,6 +99,8 @@ export interface ImprovDeps {
   /** The operator's next-speaker override: read before each choice, cleared once used. */
   override?: { get(): string | null; clear(): void };
   onTurn?: (t: TurnRecord) => void;
+  /** Curator mode: the operator approves, vetoes or asks to regenerate each line the model writes. */
+  curate?: (line: { character: string; text: string; emotion?: string }) => Promise<'approved' | 'vetoed' | 'regenerate'>;
 }
 
 const FALLBACK: Record<string, string[]> = {
@@ -321,6 +323,14 @@ export class ImprovEngine {
         retryNote = 'Do not repeat a line already said; say something new.';
         if (first && attempt === 1) first.status = 'invalid';
       } else if (!ok) retryNote = `Your last answer was not usable (${res.notes.at(-1) ?? 'invalid'}). Answer as ${ch.name} only.`;
+      if (ok && this.d.curate) {
+        const decision = await this.d.curate({ character: ch.id, text: res.turn!.line, emotion: res.turn!.emotion });
+        if (decision !== 'approved') {
+          this.stats.curatorRejected++;
+          ok = false;
+          retryNote = decision === 'vetoed' ? 'The director cut that line. Say something different.' : 'Try that line another way.';
+        }
+      }
       if (ok) return { turn: res.turn!, source: 'model', firstStatus: first.status, firstRightSpeaker: first.right, attempts: attempt, genMs: clock.now() - t0, readyAt: clock.now() };
       if (attempt < maxAttempts) this.stats.regenerated++;
     }

@@ -182,6 +182,12 @@ export class Ensemble {
       const engine = new ImprovEngine({
         cast: this.cast, backend: this.backend, clock: realClock, performer: this.stage, memories: this.memories, stats: this.stats,
         override: { get: () => hub.nextSpeakerOverride, clear: () => { hub.nextSpeakerOverride = null; } },
+        // Curator mode on the page: each written line waits for the operator (approved at once when the mode is off).
+        curate: async (line) => {
+          const decision = await hub.curator.submit(line);
+          if (decision !== 'approved') hub.journal?.append({ type: 'event', source: 'curator', kind: decision, data: { scene: spec.id, ...line } });
+          return decision;
+        },
         onTurn: (t: TurnRecord) => {
           hub.journal?.append({ type: 'event', source: 'ensemble', kind: 'improv-turn', data: { scene: spec.id, ...t } });
           hub.emit('improv-turn', spec.id, t);

@@ -56,13 +56,15 @@ export class TurnStats {
   wrongSpeaker = 0;
   repeats = 0;
   timeouts = 0;
+  /** Lines the operator vetoed or sent back in curator mode. */
+  curatorRejected = 0;
   record(r: ParseResult): void {
     this[r.status]++;
     if (r.wrongSpeaker) this.wrongSpeaker++;
   }
   snapshot(): Record<string, number> {
-    const { valid, repaired, invalid, regenerated, fallbacks, fillers, wrongSpeaker, repeats, timeouts } = this;
-    return { valid, repaired, invalid, regenerated, fallbacks, fillers, wrongSpeaker, repeats, timeouts };
+    const { valid, repaired, invalid, regenerated, fallbacks, fillers, wrongSpeaker, repeats, timeouts, curatorRejected } = this;
+    return { valid, repaired, invalid, regenerated, fallbacks, fillers, wrongSpeaker, repeats, timeouts, curatorRejected };
   }
 }
 

@@ -68,3 +68,23 @@ describe('improvised scenes: timing', () => {
     expect(rec.turns).toHaveLength(3);
   });
 });
+
+describe('curator mode', () => {
+  it('a vetoed line is never performed: the character writes another, and the veto is counted', async () => {
+    const vetoed: string[] = [];
+    let asked = 0;
+    const { rec } = await scene(400, { fillers: false }, {
+      curate: async (line) => {
+        asked++;
+        // The operator cuts every third line the model writes.
+        if (asked % 3 === 0) { vetoed.push(line.text); return 'vetoed'; }
+        return 'approved';
+      },
+    });
+    expect(vetoed.length).toBeGreaterThan(0);
+    expect(rec.stats.curatorRejected).toBe(vetoed.length);
+    const performed = rec.turns.map((t) => t.line);
+    for (const v of vetoed) expect(performed).not.toContain(v);
+    expect(rec.turns).toHaveLength(16);
+  });
+});

@@ -45,8 +45,8 @@ export class CoverForHub {
     }
   }
 
-  /** Speaks one line from the local model; false when it will not (busy, too soon, stopped). */
-  speak(reason: AdlibReason): boolean {
+  /** Speaks one line from the local model (in `scene` when it covers one of its lines); false when it will not. */
+  speak(reason: AdlibReason, scene: string | null = null): boolean {
     const { adlib, gate, executor } = this.d;
     if (this.busy || executor.speaking) return false;
     if (gate.state === 'estopped' || gate.state === 'fault') return false;
@@ -59,7 +59,7 @@ export class CoverForHub {
         const startShowTime = this.d.clock.showNow();
         const u = await this.d.voice.speak({ text }, new AbortController().signal);
         this.d.log.info({ reason, text, fromModel, ms: Math.round(ms) }, `${this.d.character} ad-libs (${reason}): ${text}`);
-        this.d.publishLine({ character: this.d.character, text, scene: null, cue: null, source: 'adlib', startShowTime, durationMs: u.durationMs });
+        this.d.publishLine({ character: this.d.character, text, scene, cue: null, source: 'adlib', startShowTime, durationMs: u.durationMs });
         this.d.publishEvent({ reason, text, fromModel, generationMs: Math.round(ms) });
         await u.done;
       } catch (e) {

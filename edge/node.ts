@@ -64,7 +64,7 @@ export class EdgeNode {
     this.executor = new CueExecutor({
       profile, hardware: o.hardware, voice: o.voice, gate: this.gate, motion: this.motion, clock: this.clock,
       character: o.character,
-      onLateLine: () => this.cover?.speak('late-line') ?? false,
+      onLateLine: (cue) => this.cover?.speak('late-line', cue.scene) ?? false,
       sink: {
         ack: (cue, status, extra) => this.ack(cue, status, extra),
         transcript: (line) => this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line }),

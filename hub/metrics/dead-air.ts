@@ -9,6 +9,8 @@ export class DeadAirMeter {
 
   /** The gap before this line in ms, or null when there is no previous line in its scene. */
   next(line: Pick<TranscriptLineT, 'scene' | 'startShowTime' | 'durationMs'>): number | null {
+    // A line outside any scene (a node covering for a silent hub) is not part of a scene's timing.
+    if (line.scene === null) return null;
     const prev = this.last;
     const end = line.startShowTime + line.durationMs;
     const gap = prev && prev.scene === line.scene ? Math.max(0, line.startShowTime - prev.endShowTime) : null;

@@ -36,7 +36,8 @@ export async function startStage(showFile = join(ROOT, 'test/web/fixtures/stage.
   let log = '';
   const nodes = show.cast.map((c) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/kuroko.js'), 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
-      '--profile', join(ROOT, 'firmware-config/profiles/sim-robot.yaml'), '--broker', hub.brokerUrl, '--log-level', 'warn'],
+      // No local model: these tests count lines exactly, and an ad-lib (a late line on a busy machine) would add one.
+      '--no-model', '--profile', join(ROOT, 'firmware-config/profiles/sim-robot.yaml'), '--broker', hub.brokerUrl, '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUROKO_LOG_FORMAT: 'json' } });
     child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
     return child;

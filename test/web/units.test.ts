@@ -79,6 +79,9 @@ describe('DeadAirMeter', () => {
     expect(m.next({ scene: 's', startShowTime: 4200, durationMs: 1000 })).toBe(0); // overlap
     expect(m.next({ scene: 's', startShowTime: 5200, durationMs: 100 })).toBe(0);
     expect(m.next({ scene: 't', startShowTime: 9000, durationMs: 100 })).toBeNull(); // a new scene
+    // A node covering for a silent hub speaks outside any scene: not part of the scene's timing.
+    expect(m.next({ scene: null, startShowTime: 9500, durationMs: 100 })).toBeNull();
+    expect(m.next({ scene: 't', startShowTime: 9300, durationMs: 100 })).toBe(200);
   });
 });
 

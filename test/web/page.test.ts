@@ -139,7 +139,7 @@ describe('the stage manager page', () => {
     await page.selectOption('#next-speaker', 'carol');
     await page.click('#next-speaker-set');
     await expect.poll(() => stage.hub.nextSpeakerOverride).toBe('carol');
-    expect(await page.locator('#message').textContent()).toBe('next speaker: carol');
+    await expect.poll(() => page.locator('#message').textContent()).toBe('next speaker: carol');
   }, 20000);
 
   it('E-STOP (fixed on screen) stops every node', async () => {

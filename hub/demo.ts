@@ -158,7 +158,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       await shutdown();
       return completed ? 0 : 1;
     }
-    out(`The stage stays live: drive it from ${web.pageUrl} or with mosquitto_pub; Ctrl-C to quit.`);
+    if (!interrupted) out(`The stage stays live: drive it from ${web.pageUrl} or with mosquitto_pub; Ctrl-C to quit.`);
     while (!interrupted) await sleep(200);
     await shutdown();
     return 0;

@@ -17,13 +17,8 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const KUROKO = join(ROOT, 'bin/kuroko.js');
 export const SIM_PROFILE = join(ROOT, 'firmware-config/profiles/sim-robot.yaml');
 
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from './wait.ts';
+import { waitFor } from './wait.ts';
 
 export function spawnEdge(show: string, node: string, brokerUrl: string, extra: string[] = []): ChildProcess {
   const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show, '--node', node, '--character', node, '--profile', SIM_PROFILE, '--broker', brokerUrl, '--log-level', 'warn', ...extra], {

@@ -13,6 +13,7 @@ Commands:
   hub        run the hub of a show
   edge       run one edge node (the computer inside a robot)
   validate   check show files and hardware profiles
+  access     identities, passwords and certificates of a show (init, add, rotate, revoke, list)
   srt        export a performance journal as .srt subtitles
   flash      build and flash the Kuroko firmware to a node's board
   ensemble   replay an improvised scene as a cue list; import a scene from .srt
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   hub: async () => (await import('../hub/cli.ts')).runHubCli,
   edge: async () => (await import('../edge/cli.ts')).runEdgeCli,
   validate: async () => (await import('./validate.ts')).runValidateCli,
+  access: async () => (await import('../hub/access/cli.ts')).runAccessCli,
   srt: async () => (await import('../hub/srt-cli.ts')).runSrtCli,
   ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
   flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,

@@ -26,12 +26,19 @@ export const HubState = obj({
   ts: Ts,
 }, 'Retained. The hub Last Will sets status offline.');
 
+/** Appended by protocol/signing.ts to hub control messages on a secured stage; checked and removed before decoding. */
+export const Auth = obj({
+  ctr: Type.Integer({ minimum: 0, description: 'monotonic counter (µs since the epoch at hub start, then +1 per message)' }),
+  mac: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'HMAC-SHA256 of topic, counter and body with the show key, first 16 bytes, base64url' }),
+}, 'message authentication of a hub control message');
+
 export const HubHeartbeat = obj({
   v: V,
   seq: Type.Integer({ minimum: 0 }),
   epoch: Type.String(),
   showTime: ShowTime,
   ts: Ts,
+  auth: Type.Optional(Auth),
 }, 'QoS 0 at 10 Hz. Nodes run their watchdog and estimate their show-clock offset from it.');
 
 // ---- node --------------------------------------------------------------------
@@ -131,6 +138,7 @@ const cueBase = {
   at: Type.Number({ description: 'show-clock time at which to start' }),
   deadline: Type.Number({ description: 'show-clock time after which the cue must not start (it is rejected as late)' }),
   ts: Ts,
+  auth: Type.Optional(Auth),
 };
 function cueOf<K extends string, P extends TSchema>(kind: K, params: P) {
   return obj({ ...cueBase, kind: Type.Literal(kind), params }, `${kind} cue`);
@@ -164,6 +172,7 @@ export const NodeCommand = obj({
   cmd: Type.Union([Type.Literal('arm'), Type.Literal('disarm'), Type.Literal('stop'), Type.Literal('rebirth')]),
   reason: Type.Optional(Type.String({ maxLength: 500 })),
   ts: Ts,
+  auth: Type.Optional(Auth),
 }, 'QoS 1, never retained. arm needs a live hub and no e-stop; stop ends running cues and holds position.');
 
 export const Telemetry = obj({
@@ -188,6 +197,7 @@ export const Estop = obj({
   source: Type.String({ maxLength: 100 }),
   reason: Type.Optional(Type.String({ maxLength: 500 })),
   ts: Ts,
+  auth: Type.Optional(Auth),
 }, 'Retained, QoS 1. active=true stops every node and holds; active=false (release) leaves nodes disarmed.');
 
 export const TranscriptLine = obj({

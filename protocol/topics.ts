@@ -23,30 +23,36 @@ export interface Channel {
   bare?: 'empty' | 'id' | 'text';
   /** The field a bare payload fills (default "scene"). */
   bareField?: string;
+  /** Others who may also publish it (protocol/access.ts derives the broker ACLs from this table). */
+  alsoPublishedBy?: readonly Publisher[];
+  /** Nodes subscribe to it (their own copy when the pattern has {node}); hub, operators and viewers read everything. */
+  nodeReads?: boolean;
+  /** Hub-sent messages that can make a node move or stay armed carry an HMAC and counter (protocol/signing.ts). */
+  signed?: boolean;
 }
 
 export const CHANNELS = {
-  hubState: { pattern: 'hub/state', qos: 1, retain: true, publisher: 'hub', schema: S.HubState, description: 'Hub online/offline; the hub Last Will publishes offline.' },
-  hubHeartbeat: { pattern: 'hub/heartbeat', qos: 0, retain: false, publisher: 'hub', schema: S.HubHeartbeat, description: 'Hub heartbeat, 10 Hz, carrying the show clock.' },
+  hubState: { pattern: 'hub/state', qos: 1, retain: true, publisher: 'hub', schema: S.HubState, description: 'Hub online/offline; the hub Last Will publishes offline.', nodeReads: true },
+  hubHeartbeat: { pattern: 'hub/heartbeat', qos: 0, retain: false, publisher: 'hub', schema: S.HubHeartbeat, description: 'Hub heartbeat, 10 Hz, carrying the show clock.', nodeReads: true, signed: true },
   nodeState: { pattern: 'node/{node}/state', qos: 1, retain: true, publisher: 'node', schema: S.NodeState, description: 'Node lifecycle state; the node Last Will publishes lost.' },
   nodeBirth: { pattern: 'node/{node}/birth', qos: 1, retain: false, publisher: 'node', schema: S.NodeBirth, description: 'Node birth certificate: capabilities, limits, versions, bdSeq.' },
   nodeHeartbeat: { pattern: 'node/{node}/heartbeat', qos: 0, retain: false, publisher: 'node', schema: S.NodeHeartbeat, description: 'Node heartbeat, 1 Hz.' },
-  nodeCue: { pattern: 'node/{node}/cue', qos: 1, retain: false, publisher: 'hub', schema: S.Cue, description: 'A cue for one node, to start at show time `at`.' },
+  nodeCue: { pattern: 'node/{node}/cue', qos: 1, retain: false, publisher: 'hub', schema: S.Cue, description: 'A cue for one node, to start at show time `at`.', nodeReads: true, signed: true },
   nodeCueAck: { pattern: 'node/{node}/cue/ack', qos: 1, retain: false, publisher: 'node', schema: S.CueAck, description: 'Cue progress: accepted, rejected, started, done or failed.' },
-  nodeCmd: { pattern: 'node/{node}/cmd', qos: 1, retain: false, publisher: 'hub', schema: S.NodeCommand, description: 'Arm, disarm, stop or rebirth one node.' },
+  nodeCmd: { pattern: 'node/{node}/cmd', qos: 1, retain: false, publisher: 'hub', schema: S.NodeCommand, description: 'Arm, disarm, stop or rebirth one node.', nodeReads: true, signed: true },
   nodeTelemetry: { pattern: 'node/{node}/telemetry/{sensor}', qos: 0, retain: false, publisher: 'node', schema: S.Telemetry, description: 'A sensor reading or a node metric.' },
   nodeEvent: { pattern: 'node/{node}/event/{kind}', qos: 1, retain: false, publisher: 'node', schema: S.NodeEvent, description: 'A node event (watchdog, limit, motion, fault, ...).' },
-  estop: { pattern: 'estop', qos: 1, retain: true, publisher: 'hub', schema: S.Estop, description: 'Show-wide emergency stop; retained so a node that (re)connects sees it first.' },
-  transcript: { pattern: 'transcript', qos: 1, retain: false, publisher: 'node', schema: S.TranscriptLine, description: 'Each line as performed.' },
+  estop: { pattern: 'estop', qos: 1, retain: true, publisher: 'hub', schema: S.Estop, description: 'Show-wide emergency stop; retained so a node that (re)connects sees it first.', nodeReads: true, signed: true },
+  transcript: { pattern: 'transcript', qos: 1, retain: false, publisher: 'node', schema: S.TranscriptLine, description: 'Each line as performed.', nodeReads: true },
   showState: { pattern: 'show/state', qos: 1, retain: true, publisher: 'hub', schema: S.ShowState, description: 'Scene, standby cue and status of the show.' },
   hubEvent: { pattern: 'hub/event/{kind}', qos: 1, retain: false, publisher: 'hub', schema: S.NodeEvent, description: 'A hub report: late or missing ack, cue skipped for a lost node, node lost, ...' },
-  error: { pattern: 'error', qos: 0, retain: false, publisher: 'hub', schema: S.ErrorReport, description: 'Rejected messages and why (published by the hub and by nodes).' },
+  error: { pattern: 'error', qos: 0, retain: false, publisher: 'hub', schema: S.ErrorReport, description: 'Rejected messages and why (published by the hub and by nodes).', alsoPublishedBy: ['node'] },
   consoleSceneStart: { pattern: 'console/scene/start', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleScenePayload, bare: 'id', description: 'Start a scene: payload is the scene id, bare or as {"scene": "id"}.' },
   consoleGo: { pattern: 'console/go', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'GO: fire the standby cue.' },
   consoleStop: { pattern: 'console/stop', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Stop running cues; the playhead stays.' },
   consoleArm: { pattern: 'console/arm', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Arm every online node.' },
   consoleDisarm: { pattern: 'console/disarm', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Disarm every node.' },
-  consoleEstop: { pattern: 'console/estop', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Emergency stop: every node stops and holds.' },
+  consoleEstop: { pattern: 'console/estop', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Emergency stop: every node stops and holds.', nodeReads: true },
   consoleRelease: { pattern: 'console/release', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleEmpty, bare: 'empty', description: 'Release the e-stop; nodes stay disarmed until arm.' },
   consoleNextSpeaker: { pattern: 'console/next-speaker', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleNextSpeaker, bare: 'id', bareField: 'character', description: 'Improv: who speaks next (a character id, bare or as {"character": "id"}).' },
   consoleCouncilAsk: { pattern: 'console/council/ask', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleCouncilAsk, bare: 'text', bareField: 'question', description: 'Council: put a question to the agents; each answers in role on stage, then one synthesises. Bare text or {"question": "..."}.' },

@@ -9,6 +9,7 @@ import { loadProfile } from '../firmware-config/profile.ts';
 import { EdgeNode } from './node.ts';
 import { createHardware, createVoice } from './hardware/factory.ts';
 import { Adlibber } from './adlib.ts';
+import { nodeSecurity, SECURITY_HELP } from './security-options.ts';
 
 export const EDGE_HELP = `kuroko edge — run one edge node (the computer inside a robot)
 
@@ -19,7 +20,8 @@ Options:
   --show ID          show id (the topic root kuroko/v1/{show}/)
   --node ID          this node's id ([a-z0-9-]); the hub binds a character to it
   --profile FILE     hardware profile (YAML), e.g. firmware-config/profiles/sim-robot.yaml
-  --broker URL       MQTT broker (default mqtt://127.0.0.1:1883)
+  --broker URL       MQTT broker (default mqtt://127.0.0.1:1883; mqtts://HOST:8883 for TLS)
+${SECURITY_HELP}
   --character ID     the character this node plays (reported in its birth)
   --character-name NAME  the character's name, as the local model speaks it (default: the id)
   --persona TEXT     a line about the character, for the local model
@@ -39,6 +41,7 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
       show: { type: 'string' }, node: { type: 'string' }, profile: { type: 'string' },
       broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' }, character: { type: 'string' },
       'watchdog-ms': { type: 'string' },
+      credentials: { type: 'string' }, ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, insecure: { type: 'boolean', default: false },
       'character-name': { type: 'string' }, persona: { type: 'string' }, model: { type: 'string' }, 'no-model': { type: 'boolean', default: false }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -63,6 +66,7 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     watchdogMs = Number(values['watchdog-ms']);
     if (!Number.isInteger(watchdogMs) || watchdogMs < 50) throw new UsageError('--watchdog-ms must be an integer of at least 50');
   }
+  const security = nodeSecurity(values, node, log);
   const hardware = await createHardware(loaded.profile, log);
   const voice = await createVoice(loaded.profile, log);
   // The local model loads at start (with progress in the log), unless the profile or a flag says not to.
@@ -71,7 +75,7 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     const name = values['character-name'] ?? character ?? node;
     adlib = await Adlibber.load({ id: character ?? node, name, persona: values.persona }, { dir: values.model ?? loaded.profile.model?.dir, log });
   }
-  const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs, adlib });
+  const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs, adlib, security });
   await edge.start();
   await new Promise<void>((resolve) => {
     const bye = (sig: string) => { log.info(`node ${node}: ${sig}, shutting down`); resolve(); };

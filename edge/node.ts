@@ -11,6 +11,9 @@ import {
   topic, filter, parseTopic, decode, encode, SOFTWARE_VERSION, CHANNELS, precompileValidators,
   type ChannelName, type PayloadOf, type NodeBirthT, type CueAckStatusT,
 } from '../protocol/index.ts';
+import { ControlGuard } from '../protocol/signing.ts';
+import { mqttSecurityOptions, type ClientSecurity } from '../protocol/credentials.ts';
+import { TokenBucket } from '../protocol/rate-limit.ts';
 import type { LoadedProfile } from '../firmware-config/profile.ts';
 import type { HardwareBackend, SensorReading } from './hardware/types.ts';
 import type { SpeechEngine } from './voice/types.ts';
@@ -34,6 +37,8 @@ export interface EdgeNodeOptions {
   watchdogMs?: number;
   /** The local model, to ad-lib in character when the hub cannot, and to react to sensors. */
   adlib?: Adlibber;
+  /** User name, password, TLS and the show key (protocol/credentials.ts); none on an --insecure stage. */
+  security?: ClientSecurity;
 }
 
 /** A reading closer than this to the last one published waits for the 1 s refresh. */
@@ -55,9 +60,14 @@ export class EdgeNode {
   readonly rejected = { count: 0 };
   private readonly cover: CoverForHub | null;
   private readonly lastTelemetry = new Map<string, { value: number; at: number }>();
+  /** Verifies the hub's signed control messages (cues, cmds, heartbeats, releases) on a secured stage. */
+  private readonly guard: ControlGuard;
+  /** Error reports are bounded: a flood of forged messages must not become a flood of reports. */
+  private readonly errorReports = new TokenBucket(5, 10);
 
   constructor(private readonly o: EdgeNodeOptions) {
     this.log = o.logger;
+    this.guard = new ControlGuard(o.security?.showKey);
     const profile = o.profile.profile;
     this.gate = new SafetyGate(profile, o.hardware, o.watchdogMs ?? profile.safety?.watchdogMs ?? 500);
     this.motion = new MotionController(profile, o.hardware, this.gate);
@@ -127,6 +137,7 @@ export class EdgeNode {
       reconnectPeriod: 1000,
       connectTimeout: 5000,
       will: this.willOptions(),
+      ...mqttSecurityOptions(this.o.security, this.o.brokerUrl),
     });
     const client = this.client;
     client.on('connect', () => {
@@ -149,7 +160,7 @@ export class EdgeNode {
       lastError = e.message;
     });
     client.on('connect', () => { lastError = ''; });
-    client.on('message', (t, payload) => this.onMessage(t, payload));
+    client.on('message', (t, payload, packet) => this.onMessage(t, payload, packet.retain));
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 1000);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`node ${node}: could not reach the broker at ${this.o.brokerUrl} within 10 s; is it running? (start the hub, or pass --broker)`)), 10000);
@@ -157,10 +168,23 @@ export class EdgeNode {
     });
   }
 
-  private onMessage(t: string, payload: Buffer): void {
+  private onMessage(t: string, raw: Buffer, retained = false): void {
     const parsed = parseTopic(this.o.show, t);
     if (!parsed) return;
     try {
+      const checked = this.guard.check(parsed.name, t, raw);
+      if (!checked.ok) {
+        // Stopping is never blocked: an e-stop is obeyed whoever sent it; only its release needs the hub's signature.
+        if (parsed.name === 'estop') {
+          const m = decode('estop', checked.body);
+          if (m.ok && m.value.active) this.gate.setRemoteEstop(true, m.value.reason ?? `by ${m.value.source}`);
+        }
+        // The broker hands the retained e-stop again on every reconnect: the same message, not an attack.
+        if (retained && checked.error.startsWith('replayed')) return;
+        this.reject(t, checked.error);
+        return;
+      }
+      const payload = checked.body;
       switch (parsed.name) {
         case 'hubHeartbeat': {
           const m = this.decoded('hubHeartbeat', t, payload);
@@ -176,7 +200,10 @@ export class EdgeNode {
         }
         case 'estop': {
           const m = this.decoded('estop', t, payload);
-          if (m) this.gate.setRemoteEstop(m.active, m.reason ?? `by ${m.source}`);
+          if (!m) return;
+          // A retained release is an old message replayed by the broker, never an operator's decision now.
+          if (!m.active && retained && this.guard.secured) { this.reject(t, 'retained e-stop release ignored: a release must be live'); return; }
+          this.gate.setRemoteEstop(m.active, m.reason ?? `by ${m.source}`);
           return;
         }
         case 'consoleEstop': {
@@ -210,7 +237,7 @@ export class EdgeNode {
     }
   }
 
-  private decoded<N extends ChannelName>(name: N, t: string, payload: Buffer): PayloadOf<N> | null {
+  private decoded<N extends ChannelName>(name: N, t: string, payload: Buffer | string): PayloadOf<N> | null {
     const r = decode(name, payload);
     if (r.ok) return r.value;
     this.reject(t, r.error);
@@ -219,8 +246,11 @@ export class EdgeNode {
 
   private reject(t: string, error: string): void {
     this.rejected.count++;
-    this.log.warn({ topic: t, error }, `node ${this.o.node} rejected a message on ${t}: ${error}`);
-    this.publish('error', {}, { v: 1, topic: t, error, reporter: `node/${this.o.node}`, ts: Date.now() });
+    const dropped = this.errorReports.takeReporting();
+    if (dropped === null) return;
+    const more = dropped ? ` (and ${dropped} more not reported)` : '';
+    this.log.warn({ topic: t, error, dropped }, `node ${this.o.node} rejected a message on ${t}: ${error}${more}`);
+    this.publish('error', {}, { v: 1, topic: t.slice(0, 300), error: error + more, reporter: `node/${this.o.node}`, ts: Date.now() });
   }
 
   private command(m: PayloadOf<'nodeCmd'>): void {

@@ -6,9 +6,11 @@ import { createLogger } from '../bin/log.ts';
 import { UsageError } from '../bin/errors.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
+import { describeBroker } from './access/describe.ts';
 import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 import { attachEnsemble } from './ensemble/runtime.ts';
 import { LLM_OPTIONS, LLM_HELP, setupModel } from './llm/cli-options.ts';
+import { HUB_SECURITY_OPTIONS, HUB_SECURITY_HELP, resolveHubSecurity } from './access/cli-options.ts';
 
 export const HUB_HELP = `kuroko hub — run the hub of a show
 
@@ -21,6 +23,7 @@ Options:
                      without it the hub starts its embedded broker
   --port N           port of the embedded broker (default 1883)
   --journal-dir DIR  where the show journal (JSON Lines) goes (default var/journal)
+${HUB_SECURITY_HELP}
 ${WEB_HELP}
 ${LLM_HELP}
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default info)
@@ -42,6 +45,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
     options: {
       show: { type: 'string' }, broker: { type: 'string' }, port: { type: 'string' },
       'journal-dir': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      ...HUB_SECURITY_OPTIONS,
       ...WEB_OPTIONS,
       ...LLM_OPTIONS,
     },
@@ -53,7 +57,10 @@ export async function runHubCli(argv: string[]): Promise<number> {
   const log = createLogger('hub', values['log-level']);
   const show = loadShow(values.show);
   const webOptions = parseWebFlags(values);
-  const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log });
+  const sec = await resolveHubSecurity(values, show, log);
+  const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log, security: sec.options });
+  // `kuroko access add/rotate/revoke` while the hub runs: kill -HUP rereads the store.
+  process.on('SIGHUP', () => { sec.store?.reload(); log.info('credentials store reloaded'); });
   const model = await setupModel(values, log);
   // Improv and council cues; without --llm the deterministic built-in improviser writes the lines.
   attachEnsemble(hub, { showFile: values.show, backend: model.backend, style: model.style });
@@ -61,7 +68,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
   const web = await startWebOrStopHub(hub, webOptions);
   log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);
   // The page address carries the token, so it goes to stdout (the operator's terminal), not the log.
-  console.log(`Kuroko hub — "${show.title}"\n${[...describeWeb(web, { lan: true }), ...model.describe()].join('\n')}`);
+  console.log(`Kuroko hub — "${show.title}"\n${[...sec.notes, ...describeBroker(hub, sec.store), ...describeWeb(web, { lan: true }), ...model.describe()].join('\n')}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -5,6 +5,7 @@
  */
 import type { ChannelName } from '../protocol/index.ts';
 import type { Hub } from './hub.ts';
+import type { Who } from './access/hub-security.ts';
 
 export type CommandResult = { ok: boolean; message: string };
 
@@ -20,7 +21,7 @@ export type CommandArgs = { scene?: string; reason?: string; character?: string;
 export class ConsoleCommands {
   constructor(private readonly hub: Hub) {}
 
-  async handle(name: ChannelName, topicName: string, payload: Buffer): Promise<void> {
+  async handle(name: ChannelName, topicName: string, payload: Buffer, who: Who = { id: 'anonymous', role: 'unauthenticated' }): Promise<void> {
     const command = NAMES[name];
     if (!command) return;
     const decoded = this.hub.decoded(name as 'consoleGo', topicName, payload);
@@ -34,6 +35,7 @@ export class ConsoleCommands {
         result = { ok: false, message: `${command} failed: ${(e as Error).message}` };
       }
     }
+    this.hub.audit({ action: command, by: who, ok: result.ok, detail: result.message, args: (decoded ?? {}) as Record<string, unknown> });
     this.reply(command, result);
   }
 

@@ -20,6 +20,8 @@ import { attachEnsemble } from './ensemble/runtime.ts';
 import { LLM_OPTIONS, LLM_HELP, setupModel } from './llm/cli-options.ts';
 import type { CouncilResult } from './ensemble/council.ts';
 import type { StageReport } from './ensemble/stage.ts';
+import { HUB_SECURITY_OPTIONS, HUB_SECURITY_HELP, resolveHubSecurity } from './access/cli-options.ts';
+import { describeBroker } from './access/describe.ts';
 
 export const DEMO_HELP = `kuroko demo — perform a show with simulated robots on the embedded broker
 
@@ -31,14 +33,16 @@ Options:
   --once             perform the show once and exit (0 when every scene finished)
   --port N           port of the embedded MQTT broker (default 1883; if that is busy, a free one, printed)
   --profile FILE     hardware profile for every simulated node (default firmware-config/profiles/sim-robot.yaml)
+${HUB_SECURITY_HELP}
 ${WEB_HELP}
 ${LLM_HELP}
   --no-node-model    simulated nodes skip loading their local model (faster start, no ad-libs)
   --log-level LEVEL  log level of the hub and nodes (default error; logs go to stderr)
   -h, --help         this help
 
-While it runs, drive it from another terminal, e.g.:
-  mosquitto_pub -h localhost -p 1883 -t kuroko/v1/blade/console/estop -n`;
+While it runs, drive it from another terminal with the mosquitto_pub line it prints at start
+(user operator, its password from var/access/SHOW/clients/operator.json), e.g.:
+  mosquitto_pub -h localhost -p 1883 -u operator -P PASSWORD -t kuroko/v1/blade/console/estop -n`;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KUROKO = fileURLToPath(new URL('../bin/kuroko.js', import.meta.url));
@@ -54,6 +58,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       'log-level': { type: 'string', default: 'error' },
       help: { type: 'boolean', short: 'h' },
       'no-node-model': { type: 'boolean', default: false },
+      ...HUB_SECURITY_OPTIONS,
       ...WEB_OPTIONS,
       ...LLM_OPTIONS,
     },
@@ -65,7 +70,9 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const webOptions = parseWebFlags(values);
   const log = createLogger('demo', values['log-level']);
   // Without --port, a busy 1883 (a Mosquitto service, say) is no reason to fail: take a free port and print it.
-  const hub = new Hub({ show, port, portFallback: values.port === undefined, logger: log });
+  // Secure with no setup: the first run creates the show's credentials under var/access/.
+  const sec = await resolveHubSecurity(values, show, log);
+  const hub = new Hub({ show, port, portFallback: values.port === undefined, logger: log, security: sec.options });
   const model = await setupModel(values, log);
   // Improvised and council scenes: a deterministic model by default, so the demo runs offline.
   const ensemble = attachEnsemble(hub, { showFile: values.show!, backend: model.backend, style: model.style });
@@ -79,9 +86,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const clock = () => `${((hub.showNow() - t0) / 1000).toFixed(1).padStart(6)}s`;
 
   out(`Kuroko demo — "${show.title}" (${show.cast.length} characters, ${show.scenes.length} scenes)`);
-  out(`  broker  mqtt://localhost:${brokerPort}   topics kuroko/v1/${show.show}/#`);
-  for (const l of [...describeWeb(web), ...model.describe()]) out(l);
-  out(`  try     mosquitto_pub -h localhost -p ${brokerPort} -t kuroko/v1/${show.show}/console/estop -n`);
+  for (const l of [...sec.notes, ...describeBroker(hub, sec.store), ...describeWeb(web), ...model.describe()]) out(l);
   out('');
 
   hub.on('line', (l: TranscriptLineT) => out(`${clock()}  ${(names[l.character] ?? l.character).toUpperCase().padEnd(width)}  ${l.text}${l.emotion ? `  (${l.emotion})` : ''}`));
@@ -93,7 +98,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
       '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
-      '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!,
+      ...(sec.store ? ['--credentials', sec.store.bundleFile(c.node)] : ['--insecure'])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, sig) => { if (!stopping) out(`${clock()}  ! node process ${c.node} exited (${sig ?? code})`); });
     return child;
   });

@@ -20,6 +20,8 @@ import { Playback, newCueId, type Report, type ExternalCueRunner } from './playb
 import { Journal } from './journal.ts';
 import { ConsoleCommands } from './console.ts';
 import { Curator, type CurateRequest } from './web/curator.ts';
+import { HubSecurity, type HubSecurityOptions, type Who } from './access/hub-security.ts';
+import { GhostNodes } from './access/ghosts.ts';
 
 export interface HubOptions {
   show: ShowT;
@@ -31,6 +33,8 @@ export interface HubOptions {
   journalDir?: string;
   logger: Logger;
   heartbeatHz?: number;
+  /** Credentials, TLS and signing (hub/access/); without it the stage is open (tests; --insecure). */
+  security?: HubSecurityOptions;
 }
 
 export class Hub extends EventEmitter {
@@ -57,11 +61,16 @@ export class Hub extends EventEmitter {
   /** The operator's choice of the next improvising speaker (console/next-speaker or the page); consumed once used. */
   nextSpeakerOverride: string | null = null;
   private readonly log: Logger;
+  readonly security: HubSecurity;
+  readonly ghosts: GhostNodes;
 
   constructor(readonly o: HubOptions) {
     super();
     this.log = o.logger;
     const show = o.show;
+    this.security = new HubSecurity(o.security ?? {}, o.logger);
+    this.ghosts = new GhostNodes(show.cast.map((c) => c.node), (line) => this.log.warn(line));
+    this.curator.on('settled', (s: { id: string; decision: string; by?: string }) => this.audit({ action: `curate ${s.decision}`, by: { id: s.by ?? 'page', role: 'operator' }, ok: true, detail: s.id }));
     this.registry = new NodeRegistry(show.cast.map((c) => c.node));
     this.playback = new Playback({
       show,
@@ -107,8 +116,11 @@ export class Hub extends EventEmitter {
     const { show } = this.o.show;
     if (this.o.brokerUrl) this.brokerUrl = this.o.brokerUrl;
     else {
-      this.broker = await startEmbeddedBroker(this.o.port ?? 1883, '0.0.0.0', this.o.portFallback);
+      const security = this.security.brokerSecurity();
+      this.broker = await startEmbeddedBroker({ port: this.o.port ?? 1883, fallback: this.o.portFallback, security });
+      this.security.attachBroker(this.broker);
       this.brokerUrl = this.broker.url;
+      if (this.broker.tlsPort !== undefined) this.log.info({ port: this.broker.tlsPort }, `embedded MQTT broker: TLS on port ${this.broker.tlsPort}`);
       this.log.info({ port: this.broker.port }, `embedded MQTT broker listening on port ${this.broker.port}`);
     }
     const dir = this.o.journalDir ?? join(process.cwd(), 'var', 'journal');
@@ -121,6 +133,7 @@ export class Hub extends EventEmitter {
       keepalive: 5,
       reconnectPeriod: 1000,
       will: { topic: topic(show, 'hubState'), payload: Buffer.from(offline), qos: 1, retain: true },
+      ...this.security.clientOptions(this.brokerUrl),
     });
     const client = this.client;
     client.on('connect', () => {
@@ -149,6 +162,8 @@ export class Hub extends EventEmitter {
     const parsed = parseTopic(this.o.show.show, t);
     if (!parsed) return;
     const node = parsed.params.node;
+    // Ids not in the show stop here: they never reach the registry, metrics or journal.
+    if (node !== undefined && !this.ghosts.admit(node)) return;
     try {
       switch (parsed.name) {
         case 'nodeBirth': { const m = this.decoded('nodeBirth', t, payload); if (m) { this.registry.birth(node!, m); this.emit('birth', node, m); } return; }
@@ -183,7 +198,10 @@ export class Hub extends EventEmitter {
           return;
         }
         default:
-          if (parsed.name.startsWith('console')) void this.console.handle(parsed.name, t, payload);
+          if (parsed.name.startsWith('console')) {
+            const who = this.security.who(t);
+            if (this.security.consoleAllowed(parsed.name, who)) void this.console.handle(parsed.name, t, payload, who);
+          }
       }
     } catch (e) {
       this.reject(t, `internal error while handling it: ${(e as Error).message}`);
@@ -191,7 +209,7 @@ export class Hub extends EventEmitter {
   }
 
   decoded<N extends ChannelName>(name: N, t: string, payload: Buffer): PayloadOf<N> | null {
-    const r = decode(name, payload);
+    const r = decode(name, this.security.incoming(name, payload));
     if (r.ok) return r.value;
     this.reject(t, r.error);
     return null;
@@ -207,7 +225,13 @@ export class Hub extends EventEmitter {
     const client = this.client;
     if (!client) return;
     const ch = CHANNELS[name];
-    client.publish(topic(this.o.show.show, name, params), encode(name, payload), { qos: ch.qos, retain: ch.retain });
+    const t = topic(this.o.show.show, name, params);
+    client.publish(t, this.security.outgoing(name, t, encode(name, payload)), { qos: ch.qos, retain: ch.retain });
+  }
+
+  /** Journals who did what (console over MQTT, the page, the curator): the audit trail. */
+  audit(a: { action: string; by: Who; ok: boolean; detail?: string; args?: Record<string, unknown> }): void {
+    this.journal?.append({ type: 'audit', action: a.action, by: a.by.id, role: a.by.role, ok: a.ok, ...(a.detail ? { detail: a.detail } : {}), ...(a.args && Object.keys(a.args).length ? { args: a.args } : {}) });
   }
 
   showState(): ShowStateT {

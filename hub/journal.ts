@@ -10,18 +10,35 @@ export type JournalRecord =
   | { type: 'line'; at: string; line: TranscriptLineT }
   | { type: 'cue'; at: string; scene: string; cue: string; node?: string; status: string; reason?: string; latencyMs?: number }
   | { type: 'event'; at: string; source: string; kind: string; data: Record<string, unknown> }
-  | { type: 'show'; at: string; action: string; detail?: string };
+  | { type: 'show'; at: string; action: string; detail?: string }
+  /** Who did what: console commands, page actions, curator decisions (hub.audit). */
+  | { type: 'audit'; at: string; action: string; by: string; role: string; ok: boolean; detail?: string; args?: Record<string, unknown> };
 
 type Without<T> = T extends unknown ? Omit<T, 'at'> : never;
 
+/** Free text an operator types (council questions, reasons): personal data, not kept unless the show says so. */
+export const OPERATOR_TEXT_FIELDS = ['question', 'reason', 'persona'] as const;
+export const REDACTED = '[redacted]';
+
+function redact(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...data };
+  for (const k of OPERATOR_TEXT_FIELDS) if (typeof out[k] === 'string') out[k] = REDACTED;
+  return out;
+}
+
 export class Journal {
-  constructor(readonly file: string) {
+  /** keepOperatorText: keep the operator's free text (show file privacy.keepOperatorText); redacted by default. */
+  constructor(readonly file: string, private readonly o: { keepOperatorText?: boolean } = {}) {
     mkdirSync(dirname(file), { recursive: true });
     // Open once to fail early (permissions, disk) rather than in mid-show.
     closeSync(openSync(file, 'a'));
   }
 
   append(record: Without<JournalRecord>): void {
+    if (!this.o.keepOperatorText) {
+      if (record.type === 'audit' && record.args) record = { ...record, args: redact(record.args) };
+      else if (record.type === 'event' && record.source === 'ensemble') record = { ...record, data: redact(record.data) };
+    }
     appendFileSync(this.file, JSON.stringify({ at: new Date().toISOString(), ...record }) + '\n');
   }
 }

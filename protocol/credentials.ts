@@ -59,12 +59,19 @@ export function securityFromBundle(b: ClientBundle): ClientSecurity {
   };
 }
 
-/** The part of mqtt.js connect options that carries the security. */
-export function mqttSecurityOptions(s: ClientSecurity | undefined): Record<string, unknown> {
+/**
+ * The part of mqtt.js connect options that carries the security. TLS material goes only with an
+ * mqtts:// (or wss://) URL: mqtt.js would otherwise switch a plain mqtt:// URL to TLS by itself.
+ */
+export function mqttSecurityOptions(s: ClientSecurity | undefined, url: string): Record<string, unknown> {
   if (!s) return {};
-  return {
+  const login = {
     ...(s.username !== undefined ? { username: s.username } : {}),
     ...(s.password !== undefined ? { password: s.password } : {}),
+  };
+  if (!/^(mqtts|wss):/.test(url)) return login;
+  return {
+    ...login,
     ...(s.ca ? { ca: s.ca, rejectUnauthorized: true } : {}),
     ...(s.cert ? { cert: s.cert } : {}),
     ...(s.key ? { key: s.key } : {}),

@@ -71,3 +71,28 @@ export function stripAuth(payload: Buffer | string): string {
   const text = payload.toString();
   return splitAuth(text.trimEnd())?.body ?? text;
 }
+
+export type ControlCheck =
+  | { ok: true; body: string | Buffer }
+  | { ok: false; error: string; body: string };
+
+/**
+ * What a node does with an incoming message: signed channels are verified when the node holds the
+ * show key (a secured stage) and merely stripped of their auth field otherwise (--insecure).
+ * The caller still obeys an e-stop (active: true) that failed the check: stopping is never blocked.
+ */
+export class ControlGuard {
+  private readonly verifier: Verifier | null;
+  constructor(key: Buffer | undefined) {
+    this.verifier = key ? new Verifier(key) : null;
+  }
+  get secured(): boolean {
+    return this.verifier !== null;
+  }
+  check(name: ChannelName, topic: string, payload: Buffer): ControlCheck {
+    if (!isSignedChannel(name)) return { ok: true, body: payload };
+    if (!this.verifier) return { ok: true, body: stripAuth(payload) };
+    const v = this.verifier.verify(topic, payload);
+    return v.ok ? v : { ok: false, error: v.error, body: stripAuth(payload) };
+  }
+}

@@ -8,6 +8,7 @@ import { ROLES, type Role } from '../../protocol/access.ts';
 import { isId } from '../../protocol/ids.ts';
 import { loadShow } from '../show/load.ts';
 import { AccessStore } from './store.ts';
+import { usageLines } from './describe.ts';
 
 export const ACCESS_HELP = `kuroko access — identities, passwords and certificates of a show
 
@@ -102,18 +103,7 @@ export async function runAccessCli(argv: string[]): Promise<number> {
 
 const reloadHint = '\n(a running hub with the embedded broker rereads the store on SIGHUP; Mosquitto: systemctl reload mosquitto)';
 
-/** How to use the operator's credentials with mosquitto_pub/sub (printed by init and by the demo). */
-export function printUsage(store: AccessStore, o: { port?: number; tlsPort?: number } = {}): void {
-  for (const l of usageLines(store, o)) console.log(l);
-}
-
-export function usageLines(store: AccessStore, o: { port?: number; tlsPort?: number } = {}): string[] {
-  const op = store.get('operator') ? store.readBundle('operator') : null;
-  if (!op) return [];
-  const root = `kuroko/v1/${store.show}`;
-  return [
-    `  operator  -u operator -P ${op.password}   (from ${store.bundleFile('operator')})`,
-    `  console   mosquitto_pub -h localhost -p ${o.port ?? 1883} -u operator -P ${op.password} -t ${root}/console/estop -n`,
-    `  over TLS  mosquitto_pub -h localhost -p ${o.tlsPort ?? 8883} --cafile ${store.dir}/ca.crt -u operator -P ${op.password} -t ${root}/console/estop -n`,
-  ];
+/** How to use the operator's credentials with mosquitto_pub (printed by init). */
+export function printUsage(store: AccessStore): void {
+  for (const l of usageLines(store)) console.log(l);
 }

@@ -4,13 +4,11 @@
  * runs its cues through the safety gate, and reports state, heartbeats, telemetry and events.
  * Every incoming payload is checked against the contract; a bad one is reported and dropped.
  */
-import { connect, type MqttClient, type IClientOptions } from 'mqtt';
-import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import {
-  topic, filter, parseTopic, decode, encode, SOFTWARE_VERSION, CHANNELS, precompileValidators,
-  type ChannelName, type PayloadOf, type NodeBirthT, type CueAckStatusT,
+  SOFTWARE_VERSION, type ChannelName, type PayloadOf, type NodeBirthT, type CueAckStatusT, type NodeStateT,
 } from '../protocol/index.ts';
+import { Endpoint, type ConnectionOptions } from '../protocol/endpoint.ts';
 import type { LoadedProfile } from '../firmware-config/profile.ts';
 import type { HardwareBackend, SensorReading } from './hardware/types.ts';
 import type { SpeechEngine } from './voice/types.ts';
@@ -34,6 +32,8 @@ export interface EdgeNodeOptions {
   watchdogMs?: number;
   /** The local model, to ad-lib in character when the hub cannot, and to react to sensors. */
   adlib?: Adlibber;
+  /** Credentials, TLS and message hooks for the broker connection (issue 10). */
+  connection?: Partial<Pick<ConnectionOptions, 'username' | 'password' | 'tls' | 'hooks'>>;
 }
 
 /** A reading closer than this to the last one published waits for the 1 s refresh. */
@@ -46,7 +46,7 @@ export class EdgeNode {
   readonly motion: MotionController;
   readonly clock = new ShowClock();
   readonly executor: CueExecutor;
-  private client: MqttClient | null = null;
+  private endpoint: Endpoint | null = null;
   private bdSeq = 0;
   private hbSeq = 0;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -106,121 +106,51 @@ export class EdgeNode {
     return this.o.node;
   }
 
-  private willOptions(): IClientOptions['will'] {
-    return {
-      topic: topic(this.o.show, 'nodeState', { node: this.o.node }),
-      payload: Buffer.from(encode('nodeState', { v: 1, state: 'lost', reason: 'connection lost (Last Will)', bdSeq: this.bdSeq, ts: Date.now() })),
-      qos: 1,
-      retain: true,
-    };
+  private lostState(reason: string): NodeStateT {
+    return { v: 1, state: 'lost', reason, bdSeq: this.bdSeq, ts: Date.now() };
   }
 
   async start(): Promise<void> {
-    precompileValidators();
     await this.o.hardware.open();
     this.o.hardware.safe('start');
     const { show, node } = this.o;
-    this.client = connect(this.o.brokerUrl, {
-      clientId: `kuroko-${show}-node-${node}`,
-      clean: true,
-      keepalive: 5,
-      reconnectPeriod: 1000,
-      connectTimeout: 5000,
-      will: this.willOptions(),
+    const ep = new Endpoint({
+      url: this.o.brokerUrl, show, clientId: `kuroko-${show}-node-${node}`, reporter: `node/${node}`, name: `node ${node}`,
+      clean: true, keepaliveS: 5, reconnectMs: 1000, connectTimeoutMs: 5000, dropWhileOffline: true,
+      hint: '(start the hub, or pass --broker)',
+      ...this.o.connection,
+      will: () => ({ channel: 'nodeState', params: { node }, payload: this.lostState('connection lost (Last Will)') }),
+      birth: () => [{ channel: 'nodeBirth', params: { node }, payload: this.birth() }, { channel: 'nodeState', params: { node }, payload: this.stateMessage() }],
+      onError: (e) => this.log.error({ err: e.message }, `node ${node}: MQTT error: ${e.message}`),
     });
-    const client = this.client;
-    client.on('connect', () => {
-      (client.stream as Socket).setNoDelay?.(true);
-      this.log.info({ broker: this.o.brokerUrl, bdSeq: this.bdSeq }, `node ${node} connected to ${this.o.brokerUrl}`);
-      const subs: ChannelName[] = ['hubHeartbeat', 'hubState', 'estop', 'consoleEstop', 'nodeCue', 'nodeCmd', ...(this.o.adlib ? ['transcript' as const] : [])];
-      client.subscribe(subs.map((n) => filter(show, n, { node })), { qos: 1 });
-      this.publishBirth();
-      this.publishState();
+    this.endpoint = ep;
+    // The next session gets a new birth/death sequence number (the endpoint recomputes the Will after this).
+    ep.on('close', () => { this.bdSeq = (this.bdSeq + 1) % 256; });
+    ep.on('connect', () => this.log.info({ broker: this.o.brokerUrl, bdSeq: this.bdSeq }, `node ${node} connected to ${this.o.brokerUrl}`));
+    ep.on('rejected', ({ topic: t, error }) => {
+      this.rejected.count++;
+      this.log.warn({ topic: t, error }, `node ${node} rejected a message on ${t}: ${error}`);
     });
-    client.on('close', () => {
-      // The next session gets a new birth/death sequence number, and its Will must carry it.
-      this.bdSeq = (this.bdSeq + 1) % 256;
-      client.options.will = this.willOptions();
-    });
-    // While the broker is away, mqtt.js retries every second: say so once, not every second.
-    let lastError = '';
-    client.on('error', (e) => {
-      if (e.message !== lastError) this.log.error({ err: e.message }, `node ${node}: MQTT error: ${e.message}`);
-      lastError = e.message;
-    });
-    client.on('connect', () => { lastError = ''; });
-    client.on('message', (t, payload) => this.onMessage(t, payload));
+    this.route(ep);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 1000);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node ${node}: could not reach the broker at ${this.o.brokerUrl} within 10 s; is it running? (start the hub, or pass --broker)`)), 10000);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
+    await ep.start();
+  }
+
+  /** One small handler per channel; decoding and refusals are the endpoint's. */
+  private route(ep: Endpoint): void {
+    const { node } = this.o;
+    ep.handle('hubHeartbeat', (m) => {
+      this.clock.observe(m.showTime, m.epoch);
+      this.gate.hubHeartbeat();
     });
-  }
-
-  private onMessage(t: string, payload: Buffer): void {
-    const parsed = parseTopic(this.o.show, t);
-    if (!parsed) return;
-    try {
-      switch (parsed.name) {
-        case 'hubHeartbeat': {
-          const m = this.decoded('hubHeartbeat', t, payload);
-          if (!m) return;
-          this.clock.observe(m.showTime, m.epoch);
-          this.gate.hubHeartbeat();
-          return;
-        }
-        case 'hubState': {
-          const m = this.decoded('hubState', t, payload);
-          if (m) this.log.info({ hub: m.status, epoch: m.epoch }, `hub is ${m.status}`);
-          return;
-        }
-        case 'estop': {
-          const m = this.decoded('estop', t, payload);
-          if (m) this.gate.setRemoteEstop(m.active, m.reason ?? `by ${m.source}`);
-          return;
-        }
-        case 'consoleEstop': {
-          // Nodes obey the console e-stop directly, so it works even when the hub is down.
-          const m = this.decoded('consoleEstop', t, payload);
-          if (m) this.gate.setRemoteEstop(true, m.reason ?? 'console e-stop');
-          return;
-        }
-        case 'nodeCue': {
-          const m = this.decoded('nodeCue', t, payload);
-          if (m) this.executor.receive(m);
-          return;
-        }
-        case 'transcript': {
-          // What is said on stage is what the local model answers to.
-          const m = this.decoded('transcript', t, payload);
-          if (m && this.o.adlib) this.o.adlib.hear(m.character, m.text);
-          return;
-        }
-        case 'nodeCmd': {
-          const m = this.decoded('nodeCmd', t, payload);
-          if (m) this.command(m);
-          return;
-        }
-        default:
-          return;
-      }
-    } catch (e) {
-      // Nothing a message says may crash a node.
-      this.reject(t, `internal error while handling it: ${(e as Error).message}`);
-    }
-  }
-
-  private decoded<N extends ChannelName>(name: N, t: string, payload: Buffer): PayloadOf<N> | null {
-    const r = decode(name, payload);
-    if (r.ok) return r.value;
-    this.reject(t, r.error);
-    return null;
-  }
-
-  private reject(t: string, error: string): void {
-    this.rejected.count++;
-    this.log.warn({ topic: t, error }, `node ${this.o.node} rejected a message on ${t}: ${error}`);
-    this.publish('error', {}, { v: 1, topic: t, error, reporter: `node/${this.o.node}`, ts: Date.now() });
+    ep.handle('hubState', (m) => this.log.info({ hub: m.status, epoch: m.epoch }, `hub is ${m.status}`));
+    ep.handle('estop', (m) => this.gate.setRemoteEstop(m.active, m.reason ?? `by ${m.source}`));
+    // Nodes obey the console e-stop directly, so it works even when the hub is down.
+    ep.handle('consoleEstop', (m) => this.gate.setRemoteEstop(true, m.reason ?? 'console e-stop'));
+    ep.handle('nodeCue', (m) => this.executor.receive(m), { params: { node } });
+    ep.handle('nodeCmd', (m) => this.command(m), { params: { node } });
+    // What is said on stage is what the local model answers to.
+    if (this.o.adlib) ep.handle('transcript', (m) => this.o.adlib!.hear(m.character, m.text));
   }
 
   private command(m: PayloadOf<'nodeCmd'>): void {
@@ -281,8 +211,12 @@ export class EdgeNode {
     this.publish('nodeBirth', { node: this.o.node }, this.birth());
   }
 
+  private stateMessage(): NodeStateT {
+    return { v: 1, state: this.gate.state, reason: this.gate.reason, bdSeq: this.bdSeq, ts: Date.now() };
+  }
+
   private publishState(): void {
-    this.publish('nodeState', { node: this.o.node }, { v: 1, state: this.gate.state, reason: this.gate.reason, bdSeq: this.bdSeq, ts: Date.now() });
+    this.publish('nodeState', { node: this.o.node }, this.stateMessage());
   }
 
   private heartbeat(): void {
@@ -299,10 +233,7 @@ export class EdgeNode {
   }
 
   private publish<N extends ChannelName>(name: N, params: { node?: string; sensor?: string; kind?: string }, payload: PayloadOf<N>): void {
-    const client = this.client;
-    if (!client?.connected) return;
-    const ch = CHANNELS[name];
-    client.publish(topic(this.o.show, name, params), encode(name, payload), { qos: ch.qos, retain: ch.retain });
+    this.endpoint?.publish(name, params, payload);
   }
 
   async stop(reason = 'node shut down'): Promise<void> {
@@ -312,14 +243,8 @@ export class EdgeNode {
     this.motion.close();
     this.gate.close();
     this.o.hardware.safe(reason);
-    const client = this.client;
-    if (client?.connected) {
-      // A clean shutdown says so itself, since a clean disconnect suppresses the Last Will.
-      await client.publishAsync(topic(this.o.show, 'nodeState', { node: this.o.node }),
-        encode('nodeState', { v: 1, state: 'lost', reason, bdSeq: this.bdSeq, ts: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
-    }
-    // Without a broker there is nothing to flush: close at once rather than wait on a reconnect.
-    await client?.endAsync(!client.connected).catch(() => undefined);
+    // A clean shutdown says so itself (a clean disconnect suppresses the Will); bounded, broker or not.
+    await this.endpoint?.stop({ channel: 'nodeState', params: { node: this.o.node }, payload: this.lostState(reason) });
     await this.o.hardware.close();
   }
 }

@@ -20,21 +20,23 @@ export type CommandArgs = { scene?: string; reason?: string; character?: string;
 export class ConsoleCommands {
   constructor(private readonly hub: Hub) {}
 
-  async handle(name: ChannelName, topicName: string, payload: Buffer): Promise<void> {
+  /** A decoded console command from MQTT: run it and answer on console/reply. */
+  async handle(name: ChannelName, args: unknown): Promise<void> {
     const command = NAMES[name];
     if (!command) return;
-    const decoded = this.hub.decoded(name as 'consoleGo', topicName, payload);
     let result: CommandResult;
-    if (!decoded) {
-      result = { ok: false, message: `${command}: bad payload; see the error topic (send an empty payload or valid JSON)` };
-    } else {
-      try {
-        result = await this.run(command, decoded as CommandArgs);
-      } catch (e) {
-        result = { ok: false, message: `${command} failed: ${(e as Error).message}` };
-      }
+    try {
+      result = await this.run(command, args as CommandArgs);
+    } catch (e) {
+      result = { ok: false, message: `${command} failed: ${(e as Error).message}` };
     }
     this.reply(command, result);
+  }
+
+  /** A console command whose payload the endpoint refused (the error channel says why). */
+  refused(name: ChannelName): void {
+    const command = NAMES[name];
+    if (command) this.reply(command, { ok: false, message: `${command}: bad payload; see the error topic (send an empty payload or valid JSON)` });
   }
 
   reply(command: string, r: CommandResult): void {

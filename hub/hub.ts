@@ -6,13 +6,11 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
-import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import {
-  topic, filter, parseTopic, decode, encode, CHANNELS, SOFTWARE_VERSION, precompileValidators,
-  type ChannelName, type PayloadOf, type TranscriptLineT, type ShowStateT,
+  SOFTWARE_VERSION, type ChannelName, type PayloadOf, type TranscriptLineT, type ShowStateT, type HubStateT,
 } from '../protocol/index.ts';
+import { Endpoint, type ConnectionOptions } from '../protocol/endpoint.ts';
 import type { ShowT } from './show/schema.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { NodeRegistry, type NodeInfo } from './registry.ts';
@@ -31,7 +29,13 @@ export interface HubOptions {
   journalDir?: string;
   logger: Logger;
   heartbeatHz?: number;
+  /** Credentials, TLS and message hooks for the broker connection (issue 10). */
+  connection?: Partial<Pick<ConnectionOptions, 'username' | 'password' | 'tls' | 'hooks'>>;
 }
+
+/** The console channels the hub answers, all through ConsoleCommands. */
+const CONSOLE_CHANNELS = ['consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease',
+  'consoleNextSpeaker', 'consoleCouncilAsk', 'consoleCouncilAgent'] as const satisfies readonly ChannelName[];
 
 export class Hub extends EventEmitter {
   readonly epoch = newCueId();
@@ -41,13 +45,12 @@ export class Hub extends EventEmitter {
   journal: Journal | null = null;
   broker: EmbeddedBroker | null = null;
   brokerUrl = '';
-  private client: MqttClient | null = null;
+  endpoint: Endpoint | null = null;
   private readonly t0 = performance.now();
   private hbSeq = 0;
   private hbTimer: NodeJS.Timeout | null = null;
   estopActive = false;
   readonly transcript: TranscriptLineT[] = [];
-  readonly rejected = { count: 0 };
   /** Lines wait here for the operator in curator mode (the ensemble code calls curator.submit). */
   readonly curator = new Curator();
   /** Performs improv and council cues; set by attachEnsemble (hub/ensemble/runtime.ts). */
@@ -103,7 +106,6 @@ export class Hub extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    precompileValidators();
     const { show } = this.o.show;
     if (this.o.brokerUrl) this.brokerUrl = this.o.brokerUrl;
     else {
@@ -114,100 +116,68 @@ export class Hub extends EventEmitter {
     const dir = this.o.journalDir ?? join(process.cwd(), 'var', 'journal');
     this.journal = new Journal(join(dir, `${show}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`));
     this.journal.append({ type: 'show', action: 'hub-start', detail: `epoch ${this.epoch}` });
-    const offline = encode('hubState', { v: 1, status: 'offline', epoch: this.epoch, show, version: SOFTWARE_VERSION, ts: Date.now() });
-    this.client = connect(this.brokerUrl, {
-      clientId: `kuroko-${show}-hub`,
-      clean: true,
-      keepalive: 5,
-      reconnectPeriod: 1000,
-      will: { topic: topic(show, 'hubState'), payload: Buffer.from(offline), qos: 1, retain: true },
+    const endpoint = new Endpoint({
+      url: this.brokerUrl, show, clientId: `kuroko-${show}-hub`, reporter: 'hub', name: 'hub',
+      clean: true, keepaliveS: 5, reconnectMs: 1000,
+      ...this.o.connection,
+      will: () => ({ channel: 'hubState', payload: this.hubState('offline') }),
+      birth: () => [{ channel: 'hubState', payload: this.hubState('online') }, { channel: 'showState', payload: this.showState() }],
+      onError: (e) => { this.log.error({ err: e.message }, `hub MQTT error: ${e.message}`); this.emit('hub-error', 'mqtt', e); },
     });
-    const client = this.client;
-    client.on('connect', () => {
-      (client.stream as Socket).setNoDelay?.(true);
-      const subs: ChannelName[] = ['nodeState', 'nodeBirth', 'nodeHeartbeat', 'nodeCueAck', 'nodeEvent', 'nodeTelemetry', 'transcript', 'estop',
-        'consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease',
-        'consoleNextSpeaker', 'consoleCouncilAsk', 'consoleCouncilAgent'];
-      client.subscribe(subs.map((n) => filter(show, n)), { qos: 1 });
-      this.publish('hubState', {}, { v: 1, status: 'online', epoch: this.epoch, show, version: SOFTWARE_VERSION, ts: Date.now() });
-      this.publishShowState();
-      this.log.info({ broker: this.brokerUrl }, `hub for show ${show} connected to ${this.brokerUrl}`);
-    });
-    client.on('error', (e) => { this.log.error({ err: e.message }, `hub MQTT error: ${e.message}`); this.emit('hub-error', 'mqtt', e); });
-    client.on('message', (t, payload) => this.onMessage(t, payload));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`hub: could not reach the broker at ${this.brokerUrl} within 10 s; is it running?`)), 10000);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
-    });
+    this.endpoint = endpoint;
+    endpoint.on('rejected', ({ topic: t, error }) => this.log.warn({ topic: t, error }, `hub rejected a message on ${t}: ${error}`));
+    endpoint.on('connect', () => this.log.info({ broker: this.brokerUrl }, `hub for show ${show} connected to ${this.brokerUrl}`));
+    this.route(endpoint);
+    await endpoint.start();
     const hz = this.o.heartbeatHz ?? 10;
     this.hbTimer = setInterval(() => {
       this.publish('hubHeartbeat', {}, { v: 1, seq: this.hbSeq++, epoch: this.epoch, showTime: this.showNow(), ts: Date.now() });
     }, 1000 / hz);
   }
 
-  private onMessage(t: string, payload: Buffer): void {
-    const parsed = parseTopic(this.o.show.show, t);
-    if (!parsed) return;
-    const node = parsed.params.node;
-    try {
-      switch (parsed.name) {
-        case 'nodeBirth': { const m = this.decoded('nodeBirth', t, payload); if (m) { this.registry.birth(node!, m); this.emit('birth', node, m); } return; }
-        case 'nodeState': { const m = this.decoded('nodeState', t, payload); if (m) this.registry.state(node!, m.state, m.reason, m.bdSeq); return; }
-        case 'nodeHeartbeat': { const m = this.decoded('nodeHeartbeat', t, payload); if (m) this.registry.heartbeat(node!, m); return; }
-        case 'nodeCueAck': { const m = this.decoded('nodeCueAck', t, payload); if (m) { this.playback.onAck(node!, m); this.emit('cue-ack', node, m); } return; }
-        case 'nodeEvent': {
-          const m = this.decoded('nodeEvent', t, payload);
-          if (m) {
-            this.journal?.append({ type: 'event', source: `node/${node}`, kind: m.kind, data: m.data });
-            this.emit('node-event', node, m);
-          }
-          return;
-        }
-        case 'nodeTelemetry': { const m = this.decoded('nodeTelemetry', t, payload); if (m) this.emit('telemetry', node, m); return; }
-        case 'transcript': {
-          const m = this.decoded('transcript', t, payload);
-          if (m) {
-            this.transcript.push(m);
-            this.journal?.append({ type: 'line', line: m });
-            this.emit('line', m);
-          }
-          return;
-        }
-        case 'estop': {
-          const m = this.decoded('estop', t, payload);
-          if (m && m.active !== this.estopActive) {
-            this.estopActive = m.active;
-            if (m.active) this.playback.stop(`e-stop: ${m.reason ?? m.source}`);
-            this.publishShowState();
-          }
-          return;
-        }
-        default:
-          if (parsed.name.startsWith('console')) void this.console.handle(parsed.name, t, payload);
-      }
-    } catch (e) {
-      this.reject(t, `internal error while handling it: ${(e as Error).message}`);
+  /** One small handler per channel; decoding and refusals are the endpoint's. */
+  private route(ep: Endpoint): void {
+    ep.handle('nodeBirth', (m, { params }) => { this.registry.birth(params.node!, m); this.emit('birth', params.node, m); });
+    ep.handle('nodeState', (m, { params }) => this.registry.state(params.node!, m.state, m.reason, m.bdSeq));
+    ep.handle('nodeHeartbeat', (m, { params }) => this.registry.heartbeat(params.node!, m));
+    ep.handle('nodeCueAck', (m, { params }) => { this.playback.onAck(params.node!, m); this.emit('cue-ack', params.node, m); });
+    ep.handle('nodeEvent', (m, { params }) => {
+      this.journal?.append({ type: 'event', source: `node/${params.node}`, kind: m.kind, data: m.data });
+      this.emit('node-event', params.node, m);
+    });
+    ep.handle('nodeTelemetry', (m, { params }) => this.emit('telemetry', params.node, m));
+    ep.handle('transcript', (m) => {
+      this.transcript.push(m);
+      this.journal?.append({ type: 'line', line: m });
+      this.emit('line', m);
+    });
+    ep.handle('estop', (m) => {
+      if (m.active === this.estopActive) return;
+      this.estopActive = m.active;
+      if (m.active) this.playback.stop(`e-stop: ${m.reason ?? m.source}`);
+      this.publishShowState();
+    });
+    for (const name of CONSOLE_CHANNELS) {
+      ep.handle(name, (m) => void this.console.handle(name, m), { onReject: () => this.console.refused(name) });
     }
   }
 
-  decoded<N extends ChannelName>(name: N, t: string, payload: Buffer): PayloadOf<N> | null {
-    const r = decode(name, payload);
-    if (r.ok) return r.value;
-    this.reject(t, r.error);
-    return null;
+  /** Messages refused by the endpoint (bad payloads), as the metrics count them. */
+  get rejected(): { count: number } {
+    return this.endpoint?.rejected ?? this.rejectedBeforeStart;
   }
+  private readonly rejectedBeforeStart = { count: 0 };
 
   reject(t: string, error: string): void {
-    this.rejected.count++;
-    this.log.warn({ topic: t, error }, `hub rejected a message on ${t}: ${error}`);
-    this.publish('error', {}, { v: 1, topic: t, error, reporter: 'hub', ts: Date.now() });
+    this.endpoint?.reject(t, error);
+  }
+
+  private hubState(status: HubStateT['status']): HubStateT {
+    return { v: 1, status, epoch: this.epoch, show: this.o.show.show, version: SOFTWARE_VERSION, ts: Date.now() };
   }
 
   publish<N extends ChannelName>(name: N, params: { node?: string; kind?: string }, payload: PayloadOf<N>): void {
-    const client = this.client;
-    if (!client) return;
-    const ch = CHANNELS[name];
-    client.publish(topic(this.o.show.show, name, params), encode(name, payload), { qos: ch.qos, retain: ch.retain });
+    this.endpoint?.publish(name, params, payload);
   }
 
   showState(): ShowStateT {
@@ -228,13 +198,8 @@ export class Hub extends EventEmitter {
     this.playback.close();
     this.registry.close();
     this.journal?.append({ type: 'show', action: 'hub-stop' });
-    const client = this.client;
-    if (client?.connected) {
-      // A clean disconnect suppresses the Will, so say offline ourselves.
-      await client.publishAsync(topic(this.o.show.show, 'hubState'),
-        encode('hubState', { v: 1, status: 'offline', epoch: this.epoch, show: this.o.show.show, version: SOFTWARE_VERSION, ts: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
-    }
-    await client?.endAsync(!client.connected).catch(() => undefined);
+    // Bounded: says offline if the broker is there, and never waits on a reconnect loop.
+    await this.endpoint?.stop({ channel: 'hubState', payload: this.hubState('offline') });
     await this.broker?.close();
   }
 }

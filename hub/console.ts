@@ -3,10 +3,10 @@
  * scene/start, go, stop, arm, disarm, estop, release. Each is answered on console/reply with ok
  * or an error a person can read.
  */
-import type { ChannelName } from '../protocol/index.ts';
+import { formatStamp, type ChannelName, type EstopStampT } from '../protocol/index.ts';
 import type { Hub } from './hub.ts';
 
-export type CommandResult = { ok: boolean; message: string };
+export type CommandResult = { ok: boolean; message: string; stamp?: EstopStampT };
 
 const NAMES: Partial<Record<ChannelName, string>> = {
   consoleSceneStart: 'scene/start', consoleGo: 'go', consoleStop: 'stop', consoleArm: 'arm',
@@ -40,7 +40,7 @@ export class ConsoleCommands {
   }
 
   reply(command: string, r: CommandResult): void {
-    this.hub.publish('consoleReply', {}, { v: 1, command, ok: r.ok, message: r.message, ts: Date.now() });
+    this.hub.publish('consoleReply', {}, { v: 1, command, ok: r.ok, message: r.message, ...(r.stamp ? { stamp: r.stamp } : {}), ts: Date.now() });
   }
 
   /** Runs one command; the web page calls this too. */
@@ -67,15 +67,14 @@ export class ConsoleCommands {
         pb.stop('disarmed');
         return { ok: true, message: 'disarm sent to every node; nothing moves until arm' };
       }
-      case 'estop':
-        hub.estopActive = true;
-        hub.publish('estop', {}, { v: 1, active: true, source: 'console', ...(args.reason ? { reason: args.reason } : {}), ts: Date.now() });
-        pb.stop(`e-stop${args.reason ? `: ${args.reason}` : ''}`);
-        return { ok: true, message: 'E-STOP: every node stopped and holds. Clear it with release, then arm.' };
-      case 'release':
-        hub.estopActive = false;
-        hub.publish('estop', {}, { v: 1, active: false, source: 'console', ts: Date.now() });
-        return { ok: true, message: 'e-stop released; nodes stay disarmed until arm' };
+      case 'estop': {
+        const r = hub.engageEstop('console', args.reason);
+        return { ok: true, message: `E-STOP (${formatStamp(r.stamp)}): every node stopped and holds. Clear it with release, then arm.`, stamp: r.stamp };
+      }
+      case 'release': {
+        const r = hub.releaseEstop('console');
+        return { ok: true, message: `e-stop released (${formatStamp(r.stamp)}); nodes stay disarmed until arm`, stamp: r.stamp };
+      }
       case 'next-speaker': {
         const id = args.character?.trim() || null;
         if (id && hub.ensemble) return hub.ensemble.setNextSpeaker(id);

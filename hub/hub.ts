@@ -8,14 +8,17 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  SOFTWARE_VERSION, type ChannelName, type PayloadOf, type TranscriptLineT, type ShowStateT, type HubStateT,
+  SOFTWARE_VERSION, formatStamp, type ChannelName, type PayloadOf, type TranscriptLineT, type ShowStateT, type HubStateT, type EstopT,
 } from '../protocol/index.ts';
 import { Endpoint, type ConnectionOptions } from '../protocol/endpoint.ts';
 import type { ShowT } from './show/schema.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { NodeRegistry, type NodeInfo } from './registry.ts';
 import { Playback, newCueId, type Report, type ExternalCueRunner } from './playback.ts';
-import { Journal } from './journal.ts';
+import { Journal, lastJournal } from './journal.ts';
+import { EstopLedger, type EstopRecord } from './estop-ledger.ts';
+import { restoreFrom, type RestoredState } from './restore.ts';
+import { StallWatch, type Stall } from './stall.ts';
 import { ConsoleCommands } from './console.ts';
 import { Curator, type CurateRequest } from './web/curator.ts';
 
@@ -33,6 +36,11 @@ export interface HubOptions {
   connection?: Partial<Pick<ConnectionOptions, 'username' | 'password' | 'tls' | 'hooks'>>;
 }
 
+/** A line that reaches the hub this long after it ended was queued somewhere (node, broker): journaled as late. */
+const LATE_MS = 2000;
+/** A stall this long outlasts the nodes' watchdog (500 ms): they have disarmed, so a running scene pauses. */
+const STALL_PAUSE_MS = 450;
+
 /** The console channels the hub answers, all through ConsoleCommands. */
 const CONSOLE_CHANNELS = ['consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease',
   'consoleNextSpeaker', 'consoleCouncilAsk', 'consoleCouncilAgent'] as const satisfies readonly ChannelName[];
@@ -46,10 +54,18 @@ export class Hub extends EventEmitter {
   broker: EmbeddedBroker | null = null;
   brokerUrl = '';
   endpoint: Endpoint | null = null;
+  /** The persistent session for transcript, acks and node events. */
+  inbox: Endpoint | null = null;
   private readonly t0 = performance.now();
   private hbSeq = 0;
   private hbTimer: NodeJS.Timeout | null = null;
-  estopActive = false;
+  /** E-stop state and stamps; opened in start() (the epoch lives in the journal directory). */
+  private ledger: EstopLedger | null = null;
+  /** What start() took back from the last journal (null on a first start). */
+  restored: RestoredState | null = null;
+  readonly stalls = new StallWatch();
+  /** Lines already journaled (node, start time, text): a line delivered twice is journaled once. */
+  private readonly seenLines = new Set<string>();
   readonly transcript: TranscriptLineT[] = [];
   /** Lines wait here for the operator in curator mode (the ensemble code calls curator.submit). */
   readonly curator = new Curator();
@@ -96,8 +112,24 @@ export class Hub extends EventEmitter {
       this.log[level]({ node: n.id, state: n.state, prev, reason: n.reason }, `node ${n.id}: ${prev} → ${n.state}${n.reason ? ` (${n.reason})` : ''}`);
       this.journal?.append({ type: 'event', source: `node/${n.id}`, kind: 'state', data: { state: n.state, prev, reason: n.reason } });
       if (n.state === 'lost') this.playback.onNodeLost(n.id);
+      // A node disarmed by its watchdog mid-scene: the show must not run on without it.
+      if (prev === 'armed' && /watchdog/.test(n.reason ?? '') && this.playback.snapshot().status === 'running') {
+        this.playback.stop(`node ${n.id} was disarmed by its watchdog`);
+        this.hubReport('paused', `playback paused: node ${n.id} was disarmed by its watchdog (${n.reason}); arm, then GO resumes`, { node: n.id });
+      }
       this.emit('node-state', n, prev);
+      // show/state carries "armed": republish on every arm, disarm, e-stop and release of a node.
+      this.publishShowState();
     });
+  }
+
+  get estopActive(): boolean {
+    return this.ledger?.active ?? false;
+  }
+
+  /** The stamp of the newest e-stop or release the hub knows (null before any). */
+  get estopStamp(): EstopRecord['stamp'] | null {
+    return this.ledger?.current?.stamp ?? null;
   }
 
   /** Show-clock time: ms since this hub started (monotonic). */
@@ -114,52 +146,159 @@ export class Hub extends EventEmitter {
       this.log.info({ port: this.broker.port }, `embedded MQTT broker listening on port ${this.broker.port}`);
     }
     const dir = this.o.journalDir ?? join(process.cwd(), 'var', 'journal');
+    // The last journal of this show says what the previous hub left: e-stop, scene, playhead.
+    const last = lastJournal(dir, show);
+    this.restored = last ? restoreFrom(last) : null;
+    this.ledger = new EstopLedger(dir, show, this.restored?.estop ?? null);
     this.journal = new Journal(join(dir, `${show}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`));
-    this.journal.append({ type: 'show', action: 'hub-start', detail: `epoch ${this.epoch}` });
+    this.journal.append({ type: 'show', action: 'hub-start', detail: `epoch ${this.epoch}; e-stop epoch ${this.ledger.epoch}` });
+    if (this.restored) this.takeBack(this.restored);
+    this.playback.on('state', () => this.journal?.append({ type: 'playback', position: this.playback.position() }));
+    const common = { url: this.brokerUrl, show, reporter: 'hub', keepaliveS: 5, reconnectMs: 1000, ...this.o.connection };
+    // Control and state: a clean session, so console commands sent while the hub was down are not replayed.
     const endpoint = new Endpoint({
-      url: this.brokerUrl, show, clientId: `kuroko-${show}-hub`, reporter: 'hub', name: 'hub',
-      clean: true, keepaliveS: 5, reconnectMs: 1000,
-      ...this.o.connection,
+      ...common, clientId: `kuroko-${show}-hub`, name: 'hub', clean: true,
       will: () => ({ channel: 'hubState', payload: this.hubState('offline') }),
-      birth: () => [{ channel: 'hubState', payload: this.hubState('online') }, { channel: 'showState', payload: this.showState() }],
+      birth: () => [
+        { channel: 'hubState', payload: this.hubState('online') },
+        { channel: 'showState', payload: this.showState() },
+        // Re-assert a standing e-stop on every connect: a broker restored from a stale save may hold a release.
+        ...(this.ledger?.current?.active ? [{ channel: 'estop' as const, payload: this.estopMessage(this.ledger.current) }] : []),
+      ],
       onError: (e) => { this.log.error({ err: e.message }, `hub MQTT error: ${e.message}`); this.emit('hub-error', 'mqtt', e); },
     });
+    // What was performed: a persistent session (clean: false, QoS 1), so what nodes publish while
+    // the hub is down or stalled is kept by the broker and arrives when it returns.
+    const inbox = new Endpoint({ ...common, clientId: `kuroko-${show}-hub-inbox`, name: 'hub inbox', clean: false });
     this.endpoint = endpoint;
-    endpoint.on('rejected', ({ topic: t, error }) => this.log.warn({ topic: t, error }, `hub rejected a message on ${t}: ${error}`));
+    this.inbox = inbox;
+    for (const ep of [endpoint, inbox]) ep.on('rejected', ({ topic: t, error }) => this.log.warn({ topic: t, error }, `hub rejected a message on ${t}: ${error}`));
     endpoint.on('connect', () => this.log.info({ broker: this.brokerUrl }, `hub for show ${show} connected to ${this.brokerUrl}`));
-    this.route(endpoint);
+    this.route(endpoint, inbox);
+    await inbox.start();
     await endpoint.start();
+    if (this.restored) this.reportRestored(this.restored);
+    this.stalls.on('stall', (st) => this.onStall(st));
+    this.stalls.start();
     const hz = this.o.heartbeatHz ?? 10;
     this.hbTimer = setInterval(() => {
       this.publish('hubHeartbeat', {}, { v: 1, seq: this.hbSeq++, epoch: this.epoch, showTime: this.showNow(), ts: Date.now() });
     }, 1000 / hz);
   }
 
-  /** One small handler per channel; decoding and refusals are the endpoint's. */
-  private route(ep: Endpoint): void {
+  /** One small handler per channel; decoding and refusals are the endpoints'. */
+  private route(ep: Endpoint, inbox: Endpoint): void {
     ep.handle('nodeBirth', (m, { params }) => { this.registry.birth(params.node!, m); this.emit('birth', params.node, m); });
     ep.handle('nodeState', (m, { params }) => this.registry.state(params.node!, m.state, m.reason, m.bdSeq));
     ep.handle('nodeHeartbeat', (m, { params }) => this.registry.heartbeat(params.node!, m));
-    ep.handle('nodeCueAck', (m, { params }) => { this.playback.onAck(params.node!, m); this.emit('cue-ack', params.node, m); });
-    ep.handle('nodeEvent', (m, { params }) => {
-      this.journal?.append({ type: 'event', source: `node/${params.node}`, kind: m.kind, data: m.data });
-      this.emit('node-event', params.node, m);
-    });
     ep.handle('nodeTelemetry', (m, { params }) => this.emit('telemetry', params.node, m));
-    ep.handle('transcript', (m) => {
-      this.transcript.push(m);
-      this.journal?.append({ type: 'line', line: m });
-      this.emit('line', m);
-    });
-    ep.handle('estop', (m) => {
-      if (m.active === this.estopActive) return;
-      this.estopActive = m.active;
-      if (m.active) this.playback.stop(`e-stop: ${m.reason ?? m.source}`);
-      this.publishShowState();
-    });
+    ep.handle('estop', (m, { retained }) => this.onEstop(m, retained));
     for (const name of CONSOLE_CHANNELS) {
       ep.handle(name, (m) => void this.console.handle(name, m), { onReject: () => this.console.refused(name) });
     }
+    inbox.handle('nodeCueAck', (m, { params }) => { this.playback.onAck(params.node!, m); this.emit('cue-ack', params.node, m); });
+    inbox.handle('nodeEvent', (m, { params }) => {
+      this.journal?.append({ type: 'event', source: `node/${params.node}`, kind: m.kind, data: m.data });
+      this.emit('node-event', params.node, m);
+    });
+    inbox.handle('transcript', (m) => this.onLine(m));
+  }
+
+  /** A performed line: journaled once, marked late (with the node's own times) if it waited somewhere. */
+  private onLine(m: TranscriptLineT): void {
+    const key = `${m.node}|${m.ts}|${m.text}`;
+    if (this.seenLines.has(key)) return;
+    this.seenLines.add(key);
+    if (this.seenLines.size > 10000) this.seenLines.delete(this.seenLines.values().next().value!);
+    const delayMs = Date.now() - (m.ts + m.durationMs);
+    this.transcript.push(m);
+    this.journal?.append({ type: 'line', line: m, ...(delayMs > LATE_MS ? { late: { delayMs: Math.round(delayMs) } } : {}) });
+    this.emit('line', m);
+  }
+
+  // ---- e-stop ---------------------------------------------------------------------------
+
+  private estopMessage(r: EstopRecord): EstopT {
+    return { v: 1, active: r.active, source: r.source, ...(r.reason ? { reason: r.reason } : {}), stamp: r.stamp, ts: Date.now() };
+  }
+
+  /** The operator's e-stop (console, page): stamped, journaled, published retained; playback stops. */
+  engageEstop(source: string, reason?: string): EstopRecord {
+    const r = this.ledger!.issue(true, source, reason);
+    this.journal?.append({ type: 'estop', ...r });
+    this.publish('estop', {}, this.estopMessage(r));
+    this.playback.stop(`e-stop${reason ? `: ${reason}` : ''}`);
+    this.publishShowState();
+    return r;
+  }
+
+  /** The operator's release: a new, newer stamp; nodes stay disarmed until arm. */
+  releaseEstop(source: string): EstopRecord {
+    const r = this.ledger!.issue(false, source);
+    this.journal?.append({ type: 'estop', ...r });
+    this.publish('estop', {}, this.estopMessage(r));
+    this.publishShowState();
+    return r;
+  }
+
+  private onEstop(m: EstopT, retained: boolean): void {
+    const v = this.ledger?.judge(m, retained);
+    if (!v || v.kind === 'echo') return;
+    if (v.kind === 'stale') {
+      this.log.warn({ stamp: m.stamp, retained }, `hub ignored ${v.why}; re-asserting the e-stop`);
+      this.hubReport('estop-stale', `ignored ${v.why}`, { retained, stamp: m.stamp ?? null });
+      // Put the truth back in the broker's retained store.
+      this.publish('estop', {}, this.estopMessage(this.ledger!.current!));
+      return;
+    }
+    this.journal?.append({ type: 'estop', ...v.record });
+    if (v.kind === 'engage') {
+      this.log.warn({ source: m.source, stamp: formatStamp(v.record.stamp) }, `e-stop from ${m.source}${m.reason ? `: ${m.reason}` : ''}`);
+      this.playback.stop(`e-stop: ${m.reason ?? m.source}`);
+    }
+    this.publishShowState();
+  }
+
+  /** A report on hub/event/{kind}, in the journal and the log. */
+  hubReport(kind: string, message: string, data: Record<string, unknown> = {}): void {
+    this.journal?.append({ type: 'event', source: 'hub', kind, data: { message, ...data } });
+    this.publish('hubEvent', { kind }, { v: 1, kind, data: { message, ...data }, ts: Date.now() });
+    this.emit('hub-report', { kind, message, data });
+  }
+
+  // ---- coming back after a crash, and after a stall ------------------------------------
+
+  /** Takes back the last journal's state, paused: never continues by itself. */
+  private takeBack(r: RestoredState): void {
+    if (r.estop) this.journal!.append({ type: 'estop', ...r.estop });
+    for (const l of r.lines) this.seenLines.add(`${l.node}|${l.ts}|${l.text}`);
+    this.transcript.push(...r.lines);
+    if (r.position) this.playback.restore(r.position);
+    this.journal!.append({ type: 'restored', from: r.from, estop: !!r.estop?.active, position: r.position ? this.playback.position() : null, interrupted: r.interrupted, lines: r.lines.length });
+  }
+
+  private reportRestored(r: RestoredState): void {
+    const pos = this.playback.position();
+    const parts = [`restored from ${r.from.split('/').at(-1)}${r.clean ? '' : ' (the last hub did not stop cleanly)'}`];
+    parts.push(r.estop?.active ? `E-STOP stands (${formatStamp(r.estop.stamp)}): release, then arm` : 'no e-stop');
+    if (pos.scene) parts.push(`scene ${pos.scene} paused${pos.standby ? ` at cue ${pos.standby}` : ' at its end'}; GO resumes`);
+    if (r.interrupted.length) parts.push(`interrupted: ${r.interrupted.join(', ')}`);
+    if (r.lines.length) parts.push(`${r.lines.length} line(s) of this scene already performed`);
+    const message = parts.join('; ');
+    this.log.warn({ restored: r.from, interrupted: r.interrupted, scene: pos.scene, standby: pos.standby }, message);
+    this.console.reply('restore', { ok: true, message });
+    this.hubReport('restored', message, { from: r.from, estop: !!r.estop?.active, scene: pos.scene, standby: pos.standby, interrupted: r.interrupted, lines: r.lines.length, clean: r.clean });
+  }
+
+  /** The hub itself stopped running for a while: not the nodes' fault, and the scene must not run on. */
+  private onStall(st: Stall): void {
+    this.registry.forgive();
+    const running = this.playback.snapshot().status === 'running';
+    const message = st.kind === 'stall'
+      ? `the hub was stalled for ${st.stalledMs} ms${running ? '; playback paused (GO resumes)' : ''}`
+      : `the wall clock jumped ${st.wallJumpMs} ms against the monotonic clock`;
+    if (st.kind === 'stall' && running && st.stalledMs >= STALL_PAUSE_MS) this.playback.stop('the hub stalled');
+    this.hubReport(st.kind === 'stall' ? 'hub-stall' : 'clock-jump', message, { ...st });
   }
 
   /** Messages refused by the endpoint (bad payloads), as the metrics count them. */
@@ -194,12 +333,13 @@ export class Hub extends EventEmitter {
 
   async stop(): Promise<void> {
     if (this.hbTimer) clearInterval(this.hbTimer);
+    this.stalls.stop();
     this.curator.close();
     this.playback.close();
     this.registry.close();
     this.journal?.append({ type: 'show', action: 'hub-stop' });
     // Bounded: says offline if the broker is there, and never waits on a reconnect loop.
-    await this.endpoint?.stop({ channel: 'hubState', payload: this.hubState('offline') });
+    await Promise.all([this.endpoint?.stop({ channel: 'hubState', payload: this.hubState('offline') }), this.inbox?.stop()]);
     await this.broker?.close();
   }
 }

@@ -86,7 +86,8 @@ export class ConsoleCommands {
       }
       case 'council/ask':
         if (!hub.ensemble) return { ok: false, message: 'council/ask: no ensemble is attached to this hub' };
-        return hub.ensemble.councilAsk(args.question!, args.onStage);
+        if (typeof args.question !== 'string' || !args.question.trim()) return { ok: false, message: 'council/ask refused: the question is empty; send it as text or {"question": "..."}' };
+        return hub.ensemble.councilAsk(args.question, args.onStage);
       case 'council/agent':
         if (!hub.ensemble) return { ok: false, message: 'council/agent: no ensemble is attached to this hub' };
         return hub.ensemble.councilAgent(args as Parameters<NonNullable<typeof hub.ensemble>['councilAgent']>[0]);

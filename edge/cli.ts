@@ -83,8 +83,8 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => bye('SIGTERM'));
     parentGone = () => bye('parent process exited');
   });
-  // Going safe happens first thing in stop(); the rest is courtesy, so never hang on it.
-  const forced = setTimeout(() => process.exit(0), 3000);
+  // Going safe happens first thing in stop(); the rest is courtesy, so never hang on it (out within 2 s).
+  const forced = setTimeout(() => process.exit(0), 1800);
   forced.unref();
   await edge.stop();
   return 0;

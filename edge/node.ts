@@ -4,15 +4,13 @@
  * runs its cues through the safety gate, and reports state, heartbeats, telemetry and events.
  * Every incoming payload is checked against the contract; a bad one is reported and dropped.
  */
-import { connect, type MqttClient, type IClientOptions } from 'mqtt';
-import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import {
-  topic, filter, parseTopic, decode, encode, SOFTWARE_VERSION, CHANNELS, precompileValidators,
-  type ChannelName, type PayloadOf, type NodeBirthT, type CueAckStatusT,
+  SOFTWARE_VERSION, type ChannelName, type PayloadOf, type NodeBirthT, type CueAckStatusT, type NodeStateT,
 } from '../protocol/index.ts';
-import { ControlGuard } from '../protocol/signing.ts';
-import { mqttSecurityOptions, type ClientSecurity } from '../protocol/credentials.ts';
+import { Endpoint, type ConnectionOptions } from '../protocol/endpoint.ts';
+import { controlHook } from '../protocol/signing.ts';
+import { tlsForUrl, type ClientSecurity } from '../protocol/credentials.ts';
 import { TokenBucket } from '../protocol/rate-limit.ts';
 import type { LoadedProfile } from '../firmware-config/profile.ts';
 import type { HardwareBackend, SensorReading } from './hardware/types.ts';
@@ -37,6 +35,8 @@ export interface EdgeNodeOptions {
   watchdogMs?: number;
   /** The local model, to ad-lib in character when the hub cannot, and to react to sensors. */
   adlib?: Adlibber;
+  /** Credentials, TLS and message hooks for the broker connection (issue 10). */
+  connection?: Partial<Pick<ConnectionOptions, 'username' | 'password' | 'tls' | 'hooks'>>;
   /** User name, password, TLS and the show key (protocol/credentials.ts); none on an --insecure stage. */
   security?: ClientSecurity;
 }
@@ -51,7 +51,7 @@ export class EdgeNode {
   readonly motion: MotionController;
   readonly clock = new ShowClock();
   readonly executor: CueExecutor;
-  private client: MqttClient | null = null;
+  private endpoint: Endpoint | null = null;
   private bdSeq = 0;
   private hbSeq = 0;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -60,14 +60,11 @@ export class EdgeNode {
   readonly rejected = { count: 0 };
   private readonly cover: CoverForHub | null;
   private readonly lastTelemetry = new Map<string, { value: number; at: number }>();
-  /** Verifies the hub's signed control messages (cues, cmds, heartbeats, releases) on a secured stage. */
-  private readonly guard: ControlGuard;
-  /** Error reports are bounded: a flood of forged messages must not become a flood of reports. */
-  private readonly errorReports = new TokenBucket(5, 10);
+  /** Refusal log lines are bounded: a flood of forged messages must not become a flood of lines. */
+  private readonly refusalLog = new TokenBucket(5, 10);
 
   constructor(private readonly o: EdgeNodeOptions) {
     this.log = o.logger;
-    this.guard = new ControlGuard(o.security?.showKey);
     const profile = o.profile.profile;
     this.gate = new SafetyGate(profile, o.hardware, o.watchdogMs ?? profile.safety?.watchdogMs ?? 500);
     this.motion = new MotionController(profile, o.hardware, this.gate);
@@ -116,141 +113,57 @@ export class EdgeNode {
     return this.o.node;
   }
 
-  private willOptions(): IClientOptions['will'] {
-    return {
-      topic: topic(this.o.show, 'nodeState', { node: this.o.node }),
-      payload: Buffer.from(encode('nodeState', { v: 1, state: 'lost', reason: 'connection lost (Last Will)', bdSeq: this.bdSeq, ts: Date.now() })),
-      qos: 1,
-      retain: true,
-    };
+  private lostState(reason: string): NodeStateT {
+    return { v: 1, state: 'lost', reason, bdSeq: this.bdSeq, ts: Date.now() };
   }
 
   async start(): Promise<void> {
-    precompileValidators();
     await this.o.hardware.open();
     this.o.hardware.safe('start');
     const { show, node } = this.o;
-    this.client = connect(this.o.brokerUrl, {
-      clientId: `kuroko-${show}-node-${node}`,
-      clean: true,
-      keepalive: 5,
-      reconnectPeriod: 1000,
-      connectTimeout: 5000,
-      will: this.willOptions(),
-      ...mqttSecurityOptions(this.o.security, this.o.brokerUrl),
+    const ep = new Endpoint({
+      url: this.o.brokerUrl, show, clientId: `kuroko-${show}-node-${node}`, reporter: `node/${node}`, name: `node ${node}`,
+      clean: true, keepaliveS: 5, reconnectMs: 1000, connectTimeoutMs: 5000, dropWhileOffline: true,
+      hint: '(start the hub, or pass --broker)',
+      // Credentials and TLS; the hub's control messages verified (signed cues, cmds, heartbeats, releases).
+      ...(this.o.security?.username !== undefined ? { username: this.o.security.username, password: this.o.security.password } : {}),
+      ...(this.o.security ? tlsForUrl(this.o.security, this.o.brokerUrl) : {}),
+      errorReportRate: 5,
+      ...this.o.connection,
+      hooks: [controlHook(this.o.security?.showKey), ...(this.o.connection?.hooks ?? [])],
+      will: () => ({ channel: 'nodeState', params: { node }, payload: this.lostState('connection lost (Last Will)') }),
+      birth: () => [{ channel: 'nodeBirth', params: { node }, payload: this.birth() }, { channel: 'nodeState', params: { node }, payload: this.stateMessage() }],
+      onError: (e) => this.log.error({ err: e.message }, `node ${node}: MQTT error: ${e.message}`),
     });
-    const client = this.client;
-    client.on('connect', () => {
-      (client.stream as Socket).setNoDelay?.(true);
-      this.log.info({ broker: this.o.brokerUrl, bdSeq: this.bdSeq }, `node ${node} connected to ${this.o.brokerUrl}`);
-      const subs: ChannelName[] = ['hubHeartbeat', 'hubState', 'estop', 'consoleEstop', 'nodeCue', 'nodeCmd', ...(this.o.adlib ? ['transcript' as const] : [])];
-      client.subscribe(subs.map((n) => filter(show, n, { node })), { qos: 1 });
-      this.publishBirth();
-      this.publishState();
+    this.endpoint = ep;
+    // The next session gets a new birth/death sequence number (the endpoint recomputes the Will after this).
+    ep.on('close', () => { this.bdSeq = (this.bdSeq + 1) % 256; });
+    ep.on('connect', () => this.log.info({ broker: this.o.brokerUrl, bdSeq: this.bdSeq }, `node ${node} connected to ${this.o.brokerUrl}`));
+    ep.on('rejected', ({ topic: t, error }) => {
+      this.rejected.count++;
+      const dropped = this.refusalLog.takeReporting();
+      if (dropped !== null) this.log.warn({ topic: t, error, dropped }, `node ${node} rejected a message on ${t}: ${error}${dropped ? ` (${dropped} more not logged)` : ''}`);
     });
-    client.on('close', () => {
-      // The next session gets a new birth/death sequence number, and its Will must carry it.
-      this.bdSeq = (this.bdSeq + 1) % 256;
-      client.options.will = this.willOptions();
-    });
-    // While the broker is away, mqtt.js retries every second: say so once, not every second.
-    let lastError = '';
-    client.on('error', (e) => {
-      if (e.message !== lastError) this.log.error({ err: e.message }, `node ${node}: MQTT error: ${e.message}`);
-      lastError = e.message;
-    });
-    client.on('connect', () => { lastError = ''; });
-    client.on('message', (t, payload, packet) => this.onMessage(t, payload, packet.retain));
+    this.route(ep);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 1000);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node ${node}: could not reach the broker at ${this.o.brokerUrl} within 10 s; is it running? (start the hub, or pass --broker)`)), 10000);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
+    await ep.start();
+  }
+
+  /** One small handler per channel; decoding and refusals are the endpoint's. */
+  private route(ep: Endpoint): void {
+    const { node } = this.o;
+    ep.handle('hubHeartbeat', (m) => {
+      this.clock.observe(m.showTime, m.epoch);
+      this.gate.hubHeartbeat();
     });
-  }
-
-  private onMessage(t: string, raw: Buffer, retained = false): void {
-    const parsed = parseTopic(this.o.show, t);
-    if (!parsed) return;
-    try {
-      const checked = this.guard.check(parsed.name, t, raw);
-      if (!checked.ok) {
-        // Stopping is never blocked: an e-stop is obeyed whoever sent it; only its release needs the hub's signature.
-        if (parsed.name === 'estop') {
-          const m = decode('estop', checked.body);
-          if (m.ok && m.value.active) this.gate.setRemoteEstop(true, m.value.reason ?? `by ${m.value.source}`);
-        }
-        // The broker hands the retained e-stop again on every reconnect: the same message, not an attack.
-        if (retained && checked.error.startsWith('replayed')) return;
-        this.reject(t, checked.error);
-        return;
-      }
-      const payload = checked.body;
-      switch (parsed.name) {
-        case 'hubHeartbeat': {
-          const m = this.decoded('hubHeartbeat', t, payload);
-          if (!m) return;
-          this.clock.observe(m.showTime, m.epoch);
-          this.gate.hubHeartbeat();
-          return;
-        }
-        case 'hubState': {
-          const m = this.decoded('hubState', t, payload);
-          if (m) this.log.info({ hub: m.status, epoch: m.epoch }, `hub is ${m.status}`);
-          return;
-        }
-        case 'estop': {
-          const m = this.decoded('estop', t, payload);
-          if (!m) return;
-          // A retained release is an old message replayed by the broker, never an operator's decision now.
-          if (!m.active && retained && this.guard.secured) { this.reject(t, 'retained e-stop release ignored: a release must be live'); return; }
-          this.gate.setRemoteEstop(m.active, m.reason ?? `by ${m.source}`);
-          return;
-        }
-        case 'consoleEstop': {
-          // Nodes obey the console e-stop directly, so it works even when the hub is down.
-          const m = this.decoded('consoleEstop', t, payload);
-          if (m) this.gate.setRemoteEstop(true, m.reason ?? 'console e-stop');
-          return;
-        }
-        case 'nodeCue': {
-          const m = this.decoded('nodeCue', t, payload);
-          if (m) this.executor.receive(m);
-          return;
-        }
-        case 'transcript': {
-          // What is said on stage is what the local model answers to.
-          const m = this.decoded('transcript', t, payload);
-          if (m && this.o.adlib) this.o.adlib.hear(m.character, m.text);
-          return;
-        }
-        case 'nodeCmd': {
-          const m = this.decoded('nodeCmd', t, payload);
-          if (m) this.command(m);
-          return;
-        }
-        default:
-          return;
-      }
-    } catch (e) {
-      // Nothing a message says may crash a node.
-      this.reject(t, `internal error while handling it: ${(e as Error).message}`);
-    }
-  }
-
-  private decoded<N extends ChannelName>(name: N, t: string, payload: Buffer | string): PayloadOf<N> | null {
-    const r = decode(name, payload);
-    if (r.ok) return r.value;
-    this.reject(t, r.error);
-    return null;
-  }
-
-  private reject(t: string, error: string): void {
-    this.rejected.count++;
-    const dropped = this.errorReports.takeReporting();
-    if (dropped === null) return;
-    const more = dropped ? ` (and ${dropped} more not reported)` : '';
-    this.log.warn({ topic: t, error, dropped }, `node ${this.o.node} rejected a message on ${t}: ${error}${more}`);
-    this.publish('error', {}, { v: 1, topic: t.slice(0, 300), error: error + more, reporter: `node/${this.o.node}`, ts: Date.now() });
+    ep.handle('hubState', (m) => this.log.info({ hub: m.status, epoch: m.epoch }, `hub is ${m.status}`));
+    ep.handle('estop', (m) => this.gate.setRemoteEstop(m.active, m.reason ?? `by ${m.source}`));
+    // Nodes obey the console e-stop directly, so it works even when the hub is down.
+    ep.handle('consoleEstop', (m) => this.gate.setRemoteEstop(true, m.reason ?? 'console e-stop'));
+    ep.handle('nodeCue', (m) => this.executor.receive(m), { params: { node } });
+    ep.handle('nodeCmd', (m) => this.command(m), { params: { node } });
+    // What is said on stage is what the local model answers to.
+    if (this.o.adlib) ep.handle('transcript', (m) => this.o.adlib!.hear(m.character, m.text));
   }
 
   private command(m: PayloadOf<'nodeCmd'>): void {
@@ -311,8 +224,12 @@ export class EdgeNode {
     this.publish('nodeBirth', { node: this.o.node }, this.birth());
   }
 
+  private stateMessage(): NodeStateT {
+    return { v: 1, state: this.gate.state, reason: this.gate.reason, bdSeq: this.bdSeq, ts: Date.now() };
+  }
+
   private publishState(): void {
-    this.publish('nodeState', { node: this.o.node }, { v: 1, state: this.gate.state, reason: this.gate.reason, bdSeq: this.bdSeq, ts: Date.now() });
+    this.publish('nodeState', { node: this.o.node }, this.stateMessage());
   }
 
   private heartbeat(): void {
@@ -329,10 +246,7 @@ export class EdgeNode {
   }
 
   private publish<N extends ChannelName>(name: N, params: { node?: string; sensor?: string; kind?: string }, payload: PayloadOf<N>): void {
-    const client = this.client;
-    if (!client?.connected) return;
-    const ch = CHANNELS[name];
-    client.publish(topic(this.o.show, name, params), encode(name, payload), { qos: ch.qos, retain: ch.retain });
+    this.endpoint?.publish(name, params, payload);
   }
 
   async stop(reason = 'node shut down'): Promise<void> {
@@ -342,14 +256,8 @@ export class EdgeNode {
     this.motion.close();
     this.gate.close();
     this.o.hardware.safe(reason);
-    const client = this.client;
-    if (client?.connected) {
-      // A clean shutdown says so itself, since a clean disconnect suppresses the Last Will.
-      await client.publishAsync(topic(this.o.show, 'nodeState', { node: this.o.node }),
-        encode('nodeState', { v: 1, state: 'lost', reason, bdSeq: this.bdSeq, ts: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
-    }
-    // Without a broker there is nothing to flush: close at once rather than wait on a reconnect.
-    await client?.endAsync(!client.connected).catch(() => undefined);
+    // A clean shutdown says so itself (a clean disconnect suppresses the Will); bounded, broker or not.
+    await this.endpoint?.stop({ channel: 'nodeState', params: { node: this.o.node }, payload: this.lostState(reason) });
     await this.o.hardware.close();
   }
 }

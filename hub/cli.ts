@@ -73,6 +73,9 @@ export async function runHubCli(argv: string[]): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // Bounded shutdown: the hub says offline if the broker is there, and leaves within 2 s either way.
+  const forced = setTimeout(() => process.exit(0), 1800);
+  forced.unref();
   await web.close();
   await hub.stop();
   await model.close();

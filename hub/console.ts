@@ -3,11 +3,11 @@
  * scene/start, go, stop, arm, disarm, estop, release. Each is answered on console/reply with ok
  * or an error a person can read.
  */
-import type { ChannelName } from '../protocol/index.ts';
+import { formatStamp, type ChannelName, type EstopStampT } from '../protocol/index.ts';
 import type { Hub } from './hub.ts';
 import type { Who } from './access/hub-security.ts';
 
-export type CommandResult = { ok: boolean; message: string };
+export type CommandResult = { ok: boolean; message: string; stamp?: EstopStampT };
 
 const NAMES: Partial<Record<ChannelName, string>> = {
   consoleSceneStart: 'scene/start', consoleGo: 'go', consoleStop: 'stop', consoleArm: 'arm',
@@ -21,26 +21,28 @@ export type CommandArgs = { scene?: string; reason?: string; character?: string;
 export class ConsoleCommands {
   constructor(private readonly hub: Hub) {}
 
-  async handle(name: ChannelName, topicName: string, payload: Buffer, who: Who = { id: 'anonymous', role: 'unauthenticated' }): Promise<void> {
+  /** A decoded console command from MQTT: run it, journal who did it, and answer on console/reply. */
+  async handle(name: ChannelName, args: unknown, who: Who = { id: 'anonymous', role: 'unauthenticated' }): Promise<void> {
     const command = NAMES[name];
     if (!command) return;
-    const decoded = this.hub.decoded(name as 'consoleGo', topicName, payload);
     let result: CommandResult;
-    if (!decoded) {
-      result = { ok: false, message: `${command}: bad payload; see the error topic (send an empty payload or valid JSON)` };
-    } else {
-      try {
-        result = await this.run(command, decoded as CommandArgs);
-      } catch (e) {
-        result = { ok: false, message: `${command} failed: ${(e as Error).message}` };
-      }
+    try {
+      result = await this.run(command, args as CommandArgs);
+    } catch (e) {
+      result = { ok: false, message: `${command} failed: ${(e as Error).message}` };
     }
-    this.hub.audit({ action: command, by: who, ok: result.ok, detail: result.message, args: (decoded ?? {}) as Record<string, unknown> });
+    this.hub.audit({ action: command, by: who, ok: result.ok, detail: result.message, args: (args ?? {}) as Record<string, unknown> });
     this.reply(command, result);
   }
 
+  /** A console command whose payload the endpoint refused (the error channel says why). */
+  refused(name: ChannelName): void {
+    const command = NAMES[name];
+    if (command) this.reply(command, { ok: false, message: `${command}: bad payload; see the error topic (send an empty payload or valid JSON)` });
+  }
+
   reply(command: string, r: CommandResult): void {
-    this.hub.publish('consoleReply', {}, { v: 1, command, ok: r.ok, message: r.message, ts: Date.now() });
+    this.hub.publish('consoleReply', {}, { v: 1, command, ok: r.ok, message: r.message, ...(r.stamp ? { stamp: r.stamp } : {}), ts: Date.now() });
   }
 
   /** Runs one command; the web page calls this too. */
@@ -67,15 +69,14 @@ export class ConsoleCommands {
         pb.stop('disarmed');
         return { ok: true, message: 'disarm sent to every node; nothing moves until arm' };
       }
-      case 'estop':
-        hub.estopActive = true;
-        hub.publish('estop', {}, { v: 1, active: true, source: 'console', ...(args.reason ? { reason: args.reason } : {}), ts: Date.now() });
-        pb.stop(`e-stop${args.reason ? `: ${args.reason}` : ''}`);
-        return { ok: true, message: 'E-STOP: every node stopped and holds. Clear it with release, then arm.' };
-      case 'release':
-        hub.estopActive = false;
-        hub.publish('estop', {}, { v: 1, active: false, source: 'console', ts: Date.now() });
-        return { ok: true, message: 'e-stop released; nodes stay disarmed until arm' };
+      case 'estop': {
+        const r = hub.engageEstop('console', args.reason);
+        return { ok: true, message: `E-STOP (${formatStamp(r.stamp)}): every node stopped and holds. Clear it with release, then arm.`, stamp: r.stamp };
+      }
+      case 'release': {
+        const r = hub.releaseEstop('console');
+        return { ok: true, message: `e-stop released (${formatStamp(r.stamp)}); nodes stay disarmed until arm`, stamp: r.stamp };
+      }
       case 'next-speaker': {
         const id = args.character?.trim() || null;
         if (id && hub.ensemble) return hub.ensemble.setNextSpeaker(id);
@@ -87,7 +88,8 @@ export class ConsoleCommands {
       }
       case 'council/ask':
         if (!hub.ensemble) return { ok: false, message: 'council/ask: no ensemble is attached to this hub' };
-        return hub.ensemble.councilAsk(args.question!, args.onStage);
+        if (typeof args.question !== 'string' || !args.question.trim()) return { ok: false, message: 'council/ask refused: the question is empty; send it as text or {"question": "..."}' };
+        return hub.ensemble.councilAsk(args.question, args.onStage);
       case 'council/agent':
         if (!hub.ensemble) return { ok: false, message: 'council/agent: no ensemble is attached to this hub' };
         return hub.ensemble.councilAgent(args as Parameters<NonNullable<typeof hub.ensemble>['councilAgent']>[0]);

@@ -6,18 +6,19 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
-import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import {
-  topic, filter, parseTopic, decode, encode, CHANNELS, SOFTWARE_VERSION, precompileValidators,
-  type ChannelName, type PayloadOf, type TranscriptLineT, type ShowStateT,
+  SOFTWARE_VERSION, formatStamp, type ChannelName, type PayloadOf, type TranscriptLineT, type ShowStateT, type HubStateT, type EstopT,
 } from '../protocol/index.ts';
+import { Endpoint, type ConnectionOptions } from '../protocol/endpoint.ts';
 import type { ShowT } from './show/schema.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { NodeRegistry, type NodeInfo } from './registry.ts';
 import { Playback, newCueId, type Report, type ExternalCueRunner } from './playback.ts';
-import { Journal } from './journal.ts';
+import { Journal, lastJournal } from './journal.ts';
+import { EstopLedger, type EstopRecord } from './estop-ledger.ts';
+import { restoreFrom, type RestoredState } from './restore.ts';
+import { StallWatch, type Stall } from './stall.ts';
 import { ConsoleCommands } from './console.ts';
 import { Curator, type CurateRequest } from './web/curator.ts';
 import { HubSecurity, type HubSecurityOptions, type Who } from './access/hub-security.ts';
@@ -33,9 +34,20 @@ export interface HubOptions {
   journalDir?: string;
   logger: Logger;
   heartbeatHz?: number;
-  /** Credentials, TLS and signing (hub/access/); without it the stage is open (tests; --insecure). */
+  /** Credentials, TLS and message hooks for the broker connection (issue 10). */
+  connection?: Partial<Pick<ConnectionOptions, 'username' | 'password' | 'tls' | 'hooks'>>;
+  /** The stage's security (hub/access/): credentials store, TLS, signing; without it the stage is open (tests; --insecure). */
   security?: HubSecurityOptions;
 }
+
+/** A line that reaches the hub this long after it ended was queued somewhere (node, broker): journaled as late. */
+const LATE_MS = 2000;
+/** A stall this long outlasts the nodes' watchdog (500 ms): they have disarmed, so a running scene pauses. */
+const STALL_PAUSE_MS = 450;
+
+/** The console channels the hub answers, all through ConsoleCommands. */
+const CONSOLE_CHANNELS = ['consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease',
+  'consoleNextSpeaker', 'consoleCouncilAsk', 'consoleCouncilAgent'] as const satisfies readonly ChannelName[];
 
 export class Hub extends EventEmitter {
   readonly epoch = newCueId();
@@ -45,13 +57,20 @@ export class Hub extends EventEmitter {
   journal: Journal | null = null;
   broker: EmbeddedBroker | null = null;
   brokerUrl = '';
-  private client: MqttClient | null = null;
+  endpoint: Endpoint | null = null;
+  /** The persistent session for transcript, acks and node events. */
+  inbox: Endpoint | null = null;
   private readonly t0 = performance.now();
   private hbSeq = 0;
   private hbTimer: NodeJS.Timeout | null = null;
-  estopActive = false;
+  /** E-stop state and stamps; opened in start() (the epoch lives in the journal directory). */
+  private ledger: EstopLedger | null = null;
+  /** What start() took back from the last journal (null on a first start). */
+  restored: RestoredState | null = null;
+  readonly stalls = new StallWatch();
+  /** Lines already journaled (node, start time, text): a line delivered twice is journaled once. */
+  private readonly seenLines = new Set<string>();
   readonly transcript: TranscriptLineT[] = [];
-  readonly rejected = { count: 0 };
   /** Lines wait here for the operator in curator mode (the ensemble code calls curator.submit). */
   readonly curator = new Curator();
   /** Performs improv and council cues; set by attachEnsemble (hub/ensemble/runtime.ts). */
@@ -102,8 +121,24 @@ export class Hub extends EventEmitter {
       this.log[level]({ node: n.id, state: n.state, prev, reason: n.reason }, `node ${n.id}: ${prev} → ${n.state}${n.reason ? ` (${n.reason})` : ''}`);
       this.journal?.append({ type: 'event', source: `node/${n.id}`, kind: 'state', data: { state: n.state, prev, reason: n.reason } });
       if (n.state === 'lost') this.playback.onNodeLost(n.id);
+      // A node disarmed by its watchdog mid-scene: the show must not run on without it.
+      if (prev === 'armed' && /watchdog/.test(n.reason ?? '') && this.playback.snapshot().status === 'running') {
+        this.playback.stop(`node ${n.id} was disarmed by its watchdog`);
+        this.hubReport('paused', `playback paused: node ${n.id} was disarmed by its watchdog (${n.reason}); arm, then GO resumes`, { node: n.id });
+      }
       this.emit('node-state', n, prev);
+      // show/state carries "armed": republish on every arm, disarm, e-stop and release of a node.
+      this.publishShowState();
     });
+  }
+
+  get estopActive(): boolean {
+    return this.ledger?.active ?? false;
+  }
+
+  /** The stamp of the newest e-stop or release the hub knows (null before any). */
+  get estopStamp(): EstopRecord['stamp'] | null {
+    return this.ledger?.current?.stamp ?? null;
   }
 
   /** Show-clock time: ms since this hub started (monotonic). */
@@ -112,7 +147,6 @@ export class Hub extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    precompileValidators();
     const { show } = this.o.show;
     if (this.o.brokerUrl) this.brokerUrl = this.o.brokerUrl;
     else {
@@ -124,109 +158,183 @@ export class Hub extends EventEmitter {
       this.log.info({ port: this.broker.port }, `embedded MQTT broker listening on port ${this.broker.port}`);
     }
     const dir = this.o.journalDir ?? join(process.cwd(), 'var', 'journal');
+    // The last journal of this show says what the previous hub left: e-stop, scene, playhead.
+    const last = lastJournal(dir, show);
+    this.restored = last ? restoreFrom(last) : null;
+    this.ledger = new EstopLedger(dir, show, this.restored?.estop ?? null);
     this.journal = new Journal(join(dir, `${show}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`));
-    this.journal.append({ type: 'show', action: 'hub-start', detail: `epoch ${this.epoch}` });
-    const offline = encode('hubState', { v: 1, status: 'offline', epoch: this.epoch, show, version: SOFTWARE_VERSION, ts: Date.now() });
-    this.client = connect(this.brokerUrl, {
-      clientId: `kuroko-${show}-hub`,
-      clean: true,
-      keepalive: 5,
-      reconnectPeriod: 1000,
-      will: { topic: topic(show, 'hubState'), payload: Buffer.from(offline), qos: 1, retain: true },
-      ...this.security.clientOptions(this.brokerUrl),
+    this.journal.append({ type: 'show', action: 'hub-start', detail: `epoch ${this.epoch}; e-stop epoch ${this.ledger.epoch}` });
+    if (this.restored) this.takeBack(this.restored);
+    this.playback.on('state', () => this.journal?.append({ type: 'playback', position: this.playback.position() }));
+    // Credentials, TLS, signing of control messages and refusal of unknown node ids, as endpoint options and hooks.
+    const secured = this.security.connection(this.brokerUrl, this.ghosts);
+    const common = { url: this.brokerUrl, show, reporter: 'hub', keepaliveS: 5, reconnectMs: 1000, ...secured, ...this.o.connection,
+      hooks: [...secured.hooks, ...(this.o.connection?.hooks ?? [])] };
+    // Control and state: a clean session, so console commands sent while the hub was down are not replayed.
+    const endpoint = new Endpoint({
+      ...common, clientId: `kuroko-${show}-hub`, name: 'hub', clean: true,
+      will: () => ({ channel: 'hubState', payload: this.hubState('offline') }),
+      birth: () => [
+        { channel: 'hubState', payload: this.hubState('online') },
+        { channel: 'showState', payload: this.showState() },
+        // Re-assert a standing e-stop on every connect: a broker restored from a stale save may hold a release.
+        ...(this.ledger?.current?.active ? [{ channel: 'estop' as const, payload: this.estopMessage(this.ledger.current) }] : []),
+      ],
+      onError: (e) => { this.log.error({ err: e.message }, `hub MQTT error: ${e.message}`); this.emit('hub-error', 'mqtt', e); },
     });
-    const client = this.client;
-    client.on('connect', () => {
-      (client.stream as Socket).setNoDelay?.(true);
-      const subs: ChannelName[] = ['nodeState', 'nodeBirth', 'nodeHeartbeat', 'nodeCueAck', 'nodeEvent', 'nodeTelemetry', 'transcript', 'estop',
-        'consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease',
-        'consoleNextSpeaker', 'consoleCouncilAsk', 'consoleCouncilAgent'];
-      client.subscribe(subs.map((n) => filter(show, n)), { qos: 1 });
-      this.publish('hubState', {}, { v: 1, status: 'online', epoch: this.epoch, show, version: SOFTWARE_VERSION, ts: Date.now() });
-      this.publishShowState();
-      this.log.info({ broker: this.brokerUrl }, `hub for show ${show} connected to ${this.brokerUrl}`);
-    });
-    client.on('error', (e) => { this.log.error({ err: e.message }, `hub MQTT error: ${e.message}`); this.emit('hub-error', 'mqtt', e); });
-    client.on('message', (t, payload) => this.onMessage(t, payload));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`hub: could not reach the broker at ${this.brokerUrl} within 10 s; is it running?`)), 10000);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
-    });
+    // What was performed: a persistent session (clean: false, QoS 1), so what nodes publish while
+    // the hub is down or stalled is kept by the broker and arrives when it returns.
+    const inbox = new Endpoint({ ...common, clientId: `kuroko-${show}-hub-inbox`, name: 'hub inbox', clean: false });
+    this.endpoint = endpoint;
+    this.inbox = inbox;
+    for (const ep of [endpoint, inbox]) ep.on('rejected', ({ topic: t, error }) => this.log.warn({ topic: t, error }, `hub rejected a message on ${t}: ${error}`));
+    endpoint.on('connect', () => this.log.info({ broker: this.brokerUrl }, `hub for show ${show} connected to ${this.brokerUrl}`));
+    this.route(endpoint, inbox);
+    await inbox.start();
+    await endpoint.start();
+    if (this.restored) this.reportRestored(this.restored);
+    this.stalls.on('stall', (st) => this.onStall(st));
+    this.stalls.start();
     const hz = this.o.heartbeatHz ?? 10;
     this.hbTimer = setInterval(() => {
       this.publish('hubHeartbeat', {}, { v: 1, seq: this.hbSeq++, epoch: this.epoch, showTime: this.showNow(), ts: Date.now() });
     }, 1000 / hz);
   }
 
-  private onMessage(t: string, payload: Buffer): void {
-    const parsed = parseTopic(this.o.show.show, t);
-    if (!parsed) return;
-    const node = parsed.params.node;
-    // Ids not in the show stop here: they never reach the registry, metrics or journal.
-    if (node !== undefined && !this.ghosts.admit(node)) return;
-    try {
-      switch (parsed.name) {
-        case 'nodeBirth': { const m = this.decoded('nodeBirth', t, payload); if (m) { this.registry.birth(node!, m); this.emit('birth', node, m); } return; }
-        case 'nodeState': { const m = this.decoded('nodeState', t, payload); if (m) this.registry.state(node!, m.state, m.reason, m.bdSeq); return; }
-        case 'nodeHeartbeat': { const m = this.decoded('nodeHeartbeat', t, payload); if (m) this.registry.heartbeat(node!, m); return; }
-        case 'nodeCueAck': { const m = this.decoded('nodeCueAck', t, payload); if (m) { this.playback.onAck(node!, m); this.emit('cue-ack', node, m); } return; }
-        case 'nodeEvent': {
-          const m = this.decoded('nodeEvent', t, payload);
-          if (m) {
-            this.journal?.append({ type: 'event', source: `node/${node}`, kind: m.kind, data: m.data });
-            this.emit('node-event', node, m);
-          }
-          return;
-        }
-        case 'nodeTelemetry': { const m = this.decoded('nodeTelemetry', t, payload); if (m) this.emit('telemetry', node, m); return; }
-        case 'transcript': {
-          const m = this.decoded('transcript', t, payload);
-          if (m) {
-            this.transcript.push(m);
-            this.journal?.append({ type: 'line', line: m });
-            this.emit('line', m);
-          }
-          return;
-        }
-        case 'estop': {
-          const m = this.decoded('estop', t, payload);
-          if (m && m.active !== this.estopActive) {
-            this.estopActive = m.active;
-            if (m.active) this.playback.stop(`e-stop: ${m.reason ?? m.source}`);
-            this.publishShowState();
-          }
-          return;
-        }
-        default:
-          if (parsed.name.startsWith('console')) {
-            const who = this.security.who(t);
-            if (this.security.consoleAllowed(parsed.name, who)) void this.console.handle(parsed.name, t, payload, who);
-          }
-      }
-    } catch (e) {
-      this.reject(t, `internal error while handling it: ${(e as Error).message}`);
+  /** One small handler per channel; decoding and refusals are the endpoints'. */
+  private route(ep: Endpoint, inbox: Endpoint): void {
+    ep.handle('nodeBirth', (m, { params }) => { this.registry.birth(params.node!, m); this.emit('birth', params.node, m); });
+    ep.handle('nodeState', (m, { params }) => this.registry.state(params.node!, m.state, m.reason, m.bdSeq));
+    ep.handle('nodeHeartbeat', (m, { params }) => this.registry.heartbeat(params.node!, m));
+    ep.handle('nodeTelemetry', (m, { params }) => this.emit('telemetry', params.node, m));
+    ep.handle('estop', (m, { retained }) => this.onEstop(m, retained));
+    for (const name of CONSOLE_CHANNELS) {
+      ep.handle(name, (m, { topic: t }) => {
+        const who = this.security.who(t);
+        if (this.security.consoleAllowed(name, who)) void this.console.handle(name, m, who);
+      }, { onReject: () => this.console.refused(name) });
     }
+    inbox.handle('nodeCueAck', (m, { params }) => { this.playback.onAck(params.node!, m); this.emit('cue-ack', params.node, m); });
+    inbox.handle('nodeEvent', (m, { params }) => {
+      this.journal?.append({ type: 'event', source: `node/${params.node}`, kind: m.kind, data: m.data });
+      this.emit('node-event', params.node, m);
+    });
+    inbox.handle('transcript', (m) => this.onLine(m));
   }
 
-  decoded<N extends ChannelName>(name: N, t: string, payload: Buffer): PayloadOf<N> | null {
-    const r = decode(name, this.security.incoming(name, payload));
-    if (r.ok) return r.value;
-    this.reject(t, r.error);
-    return null;
+  /** A performed line: journaled once, marked late (with the node's own times) if it waited somewhere. */
+  private onLine(m: TranscriptLineT): void {
+    const key = `${m.node}|${m.ts}|${m.text}`;
+    if (this.seenLines.has(key)) return;
+    this.seenLines.add(key);
+    if (this.seenLines.size > 10000) this.seenLines.delete(this.seenLines.values().next().value!);
+    const delayMs = Date.now() - (m.ts + m.durationMs);
+    this.transcript.push(m);
+    this.journal?.append({ type: 'line', line: m, ...(delayMs > LATE_MS ? { late: { delayMs: Math.round(delayMs) } } : {}) });
+    this.emit('line', m);
   }
+
+  // ---- e-stop ---------------------------------------------------------------------------
+
+  private estopMessage(r: EstopRecord): EstopT {
+    return { v: 1, active: r.active, source: r.source, ...(r.reason ? { reason: r.reason } : {}), stamp: r.stamp, ts: Date.now() };
+  }
+
+  /** The operator's e-stop (console, page): stamped, journaled, published retained; playback stops. */
+  engageEstop(source: string, reason?: string): EstopRecord {
+    const r = this.ledger!.issue(true, source, reason);
+    this.journal?.append({ type: 'estop', ...r });
+    this.publish('estop', {}, this.estopMessage(r));
+    this.playback.stop(`e-stop${reason ? `: ${reason}` : ''}`);
+    this.publishShowState();
+    return r;
+  }
+
+  /** The operator's release: a new, newer stamp; nodes stay disarmed until arm. */
+  releaseEstop(source: string): EstopRecord {
+    const r = this.ledger!.issue(false, source);
+    this.journal?.append({ type: 'estop', ...r });
+    this.publish('estop', {}, this.estopMessage(r));
+    this.publishShowState();
+    return r;
+  }
+
+  private onEstop(m: EstopT, retained: boolean): void {
+    const v = this.ledger?.judge(m, retained);
+    if (!v || v.kind === 'echo') return;
+    if (v.kind === 'stale') {
+      this.log.warn({ stamp: m.stamp, retained }, `hub ignored ${v.why}; re-asserting the e-stop`);
+      this.hubReport('estop-stale', `ignored ${v.why}`, { retained, stamp: m.stamp ?? null });
+      // Put the truth back in the broker's retained store.
+      this.publish('estop', {}, this.estopMessage(this.ledger!.current!));
+      return;
+    }
+    this.journal?.append({ type: 'estop', ...v.record });
+    if (v.kind === 'engage') {
+      this.log.warn({ source: m.source, stamp: formatStamp(v.record.stamp) }, `e-stop from ${m.source}${m.reason ? `: ${m.reason}` : ''}`);
+      this.playback.stop(`e-stop: ${m.reason ?? m.source}`);
+    }
+    this.publishShowState();
+  }
+
+  /** A report on hub/event/{kind}, in the journal and the log. */
+  hubReport(kind: string, message: string, data: Record<string, unknown> = {}): void {
+    this.journal?.append({ type: 'event', source: 'hub', kind, data: { message, ...data } });
+    this.publish('hubEvent', { kind }, { v: 1, kind, data: { message, ...data }, ts: Date.now() });
+    this.emit('hub-report', { kind, message, data });
+  }
+
+  // ---- coming back after a crash, and after a stall ------------------------------------
+
+  /** Takes back the last journal's state, paused: never continues by itself. */
+  private takeBack(r: RestoredState): void {
+    if (r.estop) this.journal!.append({ type: 'estop', ...r.estop });
+    for (const l of r.lines) this.seenLines.add(`${l.node}|${l.ts}|${l.text}`);
+    this.transcript.push(...r.lines);
+    if (r.position) this.playback.restore(r.position);
+    this.journal!.append({ type: 'restored', from: r.from, estop: !!r.estop?.active, position: r.position ? this.playback.position() : null, interrupted: r.interrupted, lines: r.lines.length });
+  }
+
+  private reportRestored(r: RestoredState): void {
+    const pos = this.playback.position();
+    const parts = [`restored from ${r.from.split('/').at(-1)}${r.clean ? '' : ' (the last hub did not stop cleanly)'}`];
+    parts.push(r.estop?.active ? `E-STOP stands (${formatStamp(r.estop.stamp)}): release, then arm` : 'no e-stop');
+    if (pos.scene) parts.push(`scene ${pos.scene} paused${pos.standby ? ` at cue ${pos.standby}` : ' at its end'}; GO resumes`);
+    if (r.interrupted.length) parts.push(`interrupted: ${r.interrupted.join(', ')}`);
+    if (r.lines.length) parts.push(`${r.lines.length} line(s) of this scene already performed`);
+    const message = parts.join('; ');
+    this.log.warn({ restored: r.from, interrupted: r.interrupted, scene: pos.scene, standby: pos.standby }, message);
+    this.console.reply('restore', { ok: true, message });
+    this.hubReport('restored', message, { from: r.from, estop: !!r.estop?.active, scene: pos.scene, standby: pos.standby, interrupted: r.interrupted, lines: r.lines.length, clean: r.clean });
+  }
+
+  /** The hub itself stopped running for a while: not the nodes' fault, and the scene must not run on. */
+  private onStall(st: Stall): void {
+    this.registry.forgive();
+    const running = this.playback.snapshot().status === 'running';
+    const message = st.kind === 'stall'
+      ? `the hub was stalled for ${st.stalledMs} ms${running ? '; playback paused (GO resumes)' : ''}`
+      : `the wall clock jumped ${st.wallJumpMs} ms against the monotonic clock`;
+    if (st.kind === 'stall' && running && st.stalledMs >= STALL_PAUSE_MS) this.playback.stop('the hub stalled');
+    this.hubReport(st.kind === 'stall' ? 'hub-stall' : 'clock-jump', message, { ...st });
+  }
+
+  /** Messages refused by the endpoint (bad payloads), as the metrics count them. */
+  get rejected(): { count: number } {
+    return this.endpoint?.rejected ?? this.rejectedBeforeStart;
+  }
+  private readonly rejectedBeforeStart = { count: 0 };
 
   reject(t: string, error: string): void {
-    this.rejected.count++;
-    this.log.warn({ topic: t, error }, `hub rejected a message on ${t}: ${error}`);
-    this.publish('error', {}, { v: 1, topic: t, error, reporter: 'hub', ts: Date.now() });
+    this.endpoint?.reject(t, error);
+  }
+
+  private hubState(status: HubStateT['status']): HubStateT {
+    return { v: 1, status, epoch: this.epoch, show: this.o.show.show, version: SOFTWARE_VERSION, ts: Date.now() };
   }
 
   publish<N extends ChannelName>(name: N, params: { node?: string; kind?: string }, payload: PayloadOf<N>): void {
-    const client = this.client;
-    if (!client) return;
-    const ch = CHANNELS[name];
-    const t = topic(this.o.show.show, name, params);
-    client.publish(t, this.security.outgoing(name, t, encode(name, payload)), { qos: ch.qos, retain: ch.retain });
+    this.endpoint?.publish(name, params, payload);
   }
 
   /** Journals who did what (console over MQTT, the page, the curator): the audit trail. */
@@ -248,17 +356,13 @@ export class Hub extends EventEmitter {
 
   async stop(): Promise<void> {
     if (this.hbTimer) clearInterval(this.hbTimer);
+    this.stalls.stop();
     this.curator.close();
     this.playback.close();
     this.registry.close();
     this.journal?.append({ type: 'show', action: 'hub-stop' });
-    const client = this.client;
-    if (client?.connected) {
-      // A clean disconnect suppresses the Will, so say offline ourselves.
-      await client.publishAsync(topic(this.o.show.show, 'hubState'),
-        encode('hubState', { v: 1, status: 'offline', epoch: this.epoch, show: this.o.show.show, version: SOFTWARE_VERSION, ts: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
-    }
-    await client?.endAsync(!client.connected).catch(() => undefined);
+    // Bounded: says offline if the broker is there, and never waits on a reconnect loop.
+    await Promise.all([this.endpoint?.stop({ channel: 'hubState', payload: this.hubState('offline') }), this.inbox?.stop()]);
     await this.broker?.close();
   }
 }

@@ -2,12 +2,19 @@
  * The show journal: every performed line, cue outcome and event, appended as JSON Lines and
  * written synchronously, so a crash loses nothing already performed.
  */
-import { appendFileSync, mkdirSync, readFileSync, openSync, closeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { TranscriptLineT } from '../protocol/index.ts';
+import { appendFileSync, mkdirSync, readFileSync, openSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { TranscriptLineT, EstopStampT } from '../protocol/index.ts';
+
+/** Where playback stood: written on every change, so a restarted hub knows where it was. */
+export interface PlaybackPosition { scene: string | null; playhead: number; standby: string | null; status: string; running: string[] }
 
 export type JournalRecord =
-  | { type: 'line'; at: string; line: TranscriptLineT }
+  /** `late`: the line reached the hub long after it was performed (queued while the hub was down); its times are the node's originals. */
+  | { type: 'line'; at: string; line: TranscriptLineT; late?: { delayMs: number } }
+  | { type: 'estop'; at: string; active: boolean; stamp: EstopStampT; source: string; reason?: string }
+  | { type: 'playback'; at: string; position: PlaybackPosition }
+  | { type: 'restored'; at: string; from: string; estop: boolean; position: PlaybackPosition | null; interrupted: string[]; lines: number }
   | { type: 'cue'; at: string; scene: string; cue: string; node?: string; status: string; reason?: string; latencyMs?: number }
   | { type: 'event'; at: string; source: string; kind: string; data: Record<string, unknown> }
   | { type: 'show'; at: string; action: string; detail?: string }
@@ -55,6 +62,15 @@ export function readJournal(file: string): JournalRecord[] {
     }
   }
   return out;
+}
+
+/** The newest journal of a show in a directory (by modification time, then name); null if none. */
+export function lastJournal(dir: string, show: string, except?: string): string | null {
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return null; }
+  const files = names.filter((n) => n.startsWith(`${show}-`) && n.endsWith('.jsonl')).map((n) => join(dir, n)).filter((f) => f !== except);
+  if (!files.length) return null;
+  return files.map((f) => ({ f, t: statSync(f).mtimeMs })).sort((a, b) => a.t - b.t || a.f.localeCompare(b.f)).at(-1)!.f;
 }
 
 export function transcriptOf(records: JournalRecord[]): TranscriptLineT[] {

@@ -91,6 +91,31 @@ export class Playback extends EventEmitter {
     };
   }
 
+  /** Where playback stands, as the journal records it (a restarted hub restores from it). */
+  position(): { scene: string | null; playhead: number; standby: string | null; status: Playback['status']; running: string[] } {
+    const s = this.snapshot();
+    return { scene: s.scene, playhead: this.playhead, standby: s.standby, status: s.status, running: s.running };
+  }
+
+  /**
+   * Takes back a journaled position after a hub restart: same scene and playhead, paused
+   * (status stopped), nothing running and nothing scheduled. The operator's GO resumes at the
+   * standby cue. Returns a refusal if the show no longer has that scene.
+   */
+  restore(p: { scene: string | null; playhead: number; status?: string }): Result {
+    if (!p.scene) return { ok: true, message: 'no scene was loaded' };
+    const scene = this.d.show.scenes.find((s) => s.id === p.scene);
+    if (!scene) return { ok: false, message: `scene "${p.scene}" of the journal is not in the show any more; nothing restored` };
+    this.halt('restored');
+    this.scene = scene;
+    this.playhead = Math.min(Math.max(0, p.playhead), scene.cues.length);
+    this.status = p.status === 'finished' ? 'finished' : this.playhead === 0 ? 'idle' : 'stopped';
+    this.lastGo = -Infinity;
+    this.changed();
+    const standby = scene.cues[this.playhead]?.id;
+    return { ok: true, message: standby ? `scene ${scene.id} paused at cue ${standby}` : `scene ${scene.id} at its end` };
+  }
+
   private changed(): void {
     this.emit('state', this.snapshot());
   }
@@ -160,6 +185,12 @@ export class Playback extends EventEmitter {
     set.add(t);
   }
 
+  /** An auto-continue or auto-follow reaching the next cue: each cue fires once, so not if a GO already fired it. */
+  private follow(index: number): void {
+    if (this.playhead > index) return this.maybeFinished();
+    this.fire(index);
+  }
+
   private fire(index: number): void {
     const scene = this.scene!;
     const cue = scene.cues[index];
@@ -177,7 +208,7 @@ export class Playback extends EventEmitter {
   private action(r: Running): void {
     const { cue } = r;
     if ((cue.continue ?? 'none') === 'auto-continue') {
-      this.later((cue.postWait ?? 0) * 1000, () => this.fire(r.index + 1), this.pending);
+      this.later((cue.postWait ?? 0) * 1000, () => this.follow(r.index + 1), this.pending);
     }
     if (cue.kind === 'wait') {
       this.later((cue.duration ?? 0) * 1000, () => this.complete(r, 'done'), r.timers);
@@ -292,7 +323,7 @@ export class Playback extends EventEmitter {
     if (r.wireId) this.byWireId.delete(r.wireId);
     this.emit('outcome', { scene: this.scene!.id, cue: r.cue.id, node: r.node, outcome, reason });
     if ((r.cue.continue ?? 'none') === 'auto-follow') {
-      this.later((r.cue.postWait ?? 0) * 1000, () => this.fire(r.index + 1), this.pending);
+      this.later((r.cue.postWait ?? 0) * 1000, () => this.follow(r.index + 1), this.pending);
     }
     this.changed();
     this.maybeFinished();

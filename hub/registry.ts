@@ -3,6 +3,7 @@
  * heartbeats stop for `silentMs` is marked lost even before the broker fires its Will.
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { NodeBirthT, NodeStateNameT } from '../protocol/index.ts';
 
 export interface NodeInfo {
@@ -78,7 +79,24 @@ export class NodeRegistry extends EventEmitter {
     if (prev !== state) this.emit('state', n, prev);
   }
 
+  /**
+   * The hub itself was stalled (or its clock jumped): silence during that time is the hub's, not
+   * the nodes'. Their heartbeat clocks restart now.
+   */
+  forgive(): void {
+    const now = Date.now();
+    for (const n of this.nodes.values()) if (n.lastHeartbeat) n.lastHeartbeat = now;
+    this.lastSweep = performance.now();
+  }
+
+  private lastSweep = performance.now();
+
   private sweep(): void {
+    // The sweeper runs every 500 ms: if it ran much later, the hub was frozen, and the silence is its own.
+    const mono = performance.now();
+    const gap = mono - this.lastSweep;
+    this.lastSweep = mono;
+    if (gap > this.silentMs / 2) return this.forgive();
     const now = Date.now();
     for (const n of this.nodes.values()) {
       if (n.state !== 'lost' && n.state !== 'unknown' && n.lastHeartbeat && now - n.lastHeartbeat > this.silentMs) {

@@ -60,7 +60,12 @@ export function decode<N extends ChannelName>(name: N, payload: Buffer | string)
     if (isId(text)) return { ok: true, value: { [field]: text } as PayloadOf<N> };
     return { ok: false, error: `"${String(text).slice(0, 80)}" is not a ${field} id (use a-z, 0-9 and '-')` };
   }
-  if (ch.bare === 'text' && !text.startsWith('{') && !text.startsWith('"')) return check(name, { [field]: text });
+  if (ch.bare === 'text') {
+    // `null`, `42`, `true`, `[...]` or nothing at all are not a question someone typed.
+    if (text === '') return { ok: false, error: `empty ${field}: send the ${field} as text, or as {"${field}": "..."}` };
+    if (/^(null|true|false|-?\d[\d.eE+-]*|\[[\s\S]*\])$/.test(text)) return { ok: false, error: `${text.slice(0, 40)} is not a ${field}: send the ${field} as text, or as {"${field}": "..."}` };
+    if (!text.startsWith('{') && !text.startsWith('"')) return check(name, { [field]: text });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -70,7 +75,7 @@ export function decode<N extends ChannelName>(name: N, payload: Buffer | string)
   if (ch.bare === 'id' && typeof value === 'string') {
     return isId(value) ? { ok: true, value: { [field]: value } as PayloadOf<N> } : { ok: false, error: `"${String(value).slice(0, 80)}" is not a ${field} id` };
   }
-  if (ch.bare === 'text' && typeof value === 'string') return check(name, { [field]: value });
+  if (ch.bare === 'text' && typeof value === 'string') return value.trim() ? check(name, { [field]: value }) : { ok: false, error: `empty ${field}: send the ${field} as text, or as {"${field}": "..."}` };
   return check(name, value);
 }
 

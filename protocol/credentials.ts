@@ -77,3 +77,9 @@ export function mqttSecurityOptions(s: ClientSecurity | undefined, url: string):
     ...(s.key ? { key: s.key } : {}),
   };
 }
+
+/** The endpoint's `tls` option for this URL: only for mqtts:// (or wss://), from the CA and client certificate held. */
+export function tlsForUrl(s: ClientSecurity, url: string): { tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } } {
+  if (!/^(mqtts|wss):/.test(url) || !(s.ca || s.cert)) return {};
+  return { tls: { ...(s.ca ? { ca: s.ca } : {}), ...(s.cert ? { cert: s.cert } : {}), ...(s.key ? { key: s.key } : {}), rejectUnauthorized: true } };
+}

@@ -191,14 +191,21 @@ export const NodeEvent = obj({
 }, 'QoS 1. Something happened on a node: watchdog, limit, motion, fault, ...');
 
 // ---- show-wide ---------------------------------------------------------------
+/** Orders e-stops and releases across hub restarts: compare epoch first, then seq. */
+export const EstopStamp = obj({
+  epoch: Type.Integer({ minimum: 0, description: 'the hub start count, persisted in its journal directory; grows on every hub start' }),
+  seq: Type.Integer({ minimum: 0, description: 'grows with every e-stop and release this hub issues' }),
+}, 'order of an e-stop or release');
+
 export const Estop = obj({
   v: V,
   active: Type.Boolean(),
   source: Type.String({ maxLength: 100 }),
   reason: Type.Optional(Type.String({ maxLength: 500 })),
+  stamp: Type.Optional(EstopStamp),
   ts: Ts,
   auth: Type.Optional(Auth),
-}, 'Retained, QoS 1. active=true stops every node and holds; active=false (release) leaves nodes disarmed.');
+}, 'Retained, QoS 1. active=true stops every node and holds; active=false (release) leaves nodes disarmed. A node accepts a release only live (not retained) and stamped newer than the last e-stop it saw.');
 
 export const TranscriptLine = obj({
   v: V,
@@ -230,6 +237,7 @@ export const ConsoleReply = obj({
   command: Type.String(),
   ok: Type.Boolean(),
   message: Type.String(),
+  stamp: Type.Optional(EstopStamp),
   ts: Ts,
 }, 'The hub answer to each console command.');
 
@@ -281,6 +289,7 @@ export type NodeCommandT = Static<typeof NodeCommand>;
 export type TelemetryT = Static<typeof Telemetry>;
 export type NodeEventT = Static<typeof NodeEvent>;
 export type EstopT = Static<typeof Estop>;
+export type EstopStampT = Static<typeof EstopStamp>;
 export type TranscriptLineT = Static<typeof TranscriptLine>;
 export type ShowStateT = Static<typeof ShowState>;
 export type ConsoleReplyT = Static<typeof ConsoleReply>;

@@ -11,6 +11,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CHANNELS, type Channel, type ChannelName } from './topics.ts';
+import type { MessageHook } from './endpoint-types.ts';
 
 const AUTH_TAIL = /,?"auth":\{"ctr":(\d{1,16}),"mac":"([A-Za-z0-9_-]{22})"\}\}$/;
 const MAC_BYTES = 16;
@@ -89,10 +90,43 @@ export class ControlGuard {
   get secured(): boolean {
     return this.verifier !== null;
   }
-  check(name: ChannelName, topic: string, payload: Buffer): ControlCheck {
+  check(name: ChannelName, topic: string, payload: Buffer | string): ControlCheck {
     if (!isSignedChannel(name)) return { ok: true, body: payload };
     if (!this.verifier) return { ok: true, body: stripAuth(payload) };
     const v = this.verifier.verify(topic, payload);
     return v.ok ? v : { ok: false, error: v.error, body: stripAuth(payload) };
   }
+}
+
+function estopActive(body: Buffer | string): boolean | null {
+  try {
+    const v = JSON.parse(body.toString()) as { active?: unknown };
+    return typeof v.active === 'boolean' ? v.active : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The node's endpoint hook: signed channels verified (or only stripped without a key). An e-stop
+ * that fails the check is still obeyed — stopping is never blocked — but a release must be signed
+ * by the hub, newer than the last one, and live (a retained release is the broker replaying the past).
+ */
+export function controlHook(key: Buffer | undefined): MessageHook {
+  const guard = new ControlGuard(key);
+  return {
+    incoming(m) {
+      const c = guard.check(m.channel, m.topic, m.payload);
+      if (c.ok) {
+        if (m.channel === 'estop' && guard.secured && m.retained && estopActive(c.body) === false) {
+          return { ok: false, error: 'retained e-stop release ignored: a release must be live, from the hub', silent: true };
+        }
+        return { ok: true, payload: c.body };
+      }
+      if (m.channel === 'estop' && estopActive(c.body) === true) return { ok: true, payload: c.body };
+      // The broker hands the retained e-stop again on every reconnect: the same message, not an attack.
+      if (m.retained && c.error.startsWith('replayed')) return { ok: false, error: c.error, silent: true };
+      return { ok: false, error: c.error };
+    },
+  };
 }

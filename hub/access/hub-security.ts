@@ -16,6 +16,9 @@ import type { ChannelName } from '../../protocol/topics.ts';
 import type { Principal } from '../../protocol/access.ts';
 import type { AccessStore } from './store.ts';
 import type { BrokerSecurity, EmbeddedBroker } from '../broker.ts';
+import type { ConnectionOptions, MessageHook } from '../../protocol/endpoint-types.ts';
+import { tlsForUrl } from '../../protocol/credentials.ts';
+import type { GhostNodes } from './ghosts.ts';
 
 export interface HubSecurityOptions {
   /** The show's credentials store: the embedded broker authenticates against it, the hub uses its "hub" identity. */
@@ -71,6 +74,25 @@ export class HubSecurity {
 
   clientOptions(url: string): Record<string, unknown> {
     return mqttSecurityOptions(this.client, url);
+  }
+
+  /** Endpoint options: user name, password, TLS for mqtts://, and the hooks (signing; unknown node ids). */
+  connection(url: string, ghosts: GhostNodes): Pick<ConnectionOptions, 'username' | 'password' | 'tls'> & { hooks: MessageHook[] } {
+    const c = this.client;
+    const hook: MessageHook = {
+      outgoing: (m) => (this.signer && isSignedChannel(m.channel) ? { ...m, payload: this.signer.sign(m.topic, m.payload.toString()) } : m),
+      incoming: (m) => {
+        // Ids not in the show stop here, silently: never in the registry, metrics or journal.
+        if (m.params.node !== undefined && !ghosts.admit(m.params.node)) return { ok: false, error: 'node id not in the show', silent: true };
+        return { ok: true, payload: isSignedChannel(m.channel) ? stripAuth(m.payload) : m.payload };
+      },
+    };
+    return {
+      ...(c?.username !== undefined ? { username: c.username } : {}),
+      ...(c?.password !== undefined ? { password: c.password } : {}),
+      ...(c ? tlsForUrl(c, url) : {}),
+      hooks: [hook],
+    };
   }
 
   /** The payload as sent: signed control channels get their auth field. */

@@ -82,6 +82,16 @@ describe('payload codec', () => {
     expect(decode('consoleGo', '{"go":true}').ok).toBe(false);
   });
 
+  it('takes a council question as text, and refuses empty, null and non-text questions with a reason', () => {
+    expect(decode('consoleCouncilAsk', 'Should we cross tonight?')).toEqual({ ok: true, value: { question: 'Should we cross tonight?' } });
+    expect(decode('consoleCouncilAsk', '"Why?"')).toEqual({ ok: true, value: { question: 'Why?' } });
+    for (const bad of ['', '   ', 'null', '42', 'true', '[1,2]', '""', '"  "', '{"question":""}', '{"question":null}', '{"question":7}']) {
+      const r = decode('consoleCouncilAsk', bad);
+      expect(r.ok, bad).toBe(false);
+      if (!r.ok) expect(r.error, bad).toMatch(/question/);
+    }
+  });
+
   it('refuses to publish an invalid payload', () => {
     expect(() => encode('estop', { v: 1, active: 'yes' } as never)).toThrow(/refusing to publish/);
   });

@@ -9,5 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     pool: 'forks',
     reporters: ['default'],
+    // Tests that start `kuroko edge`/`hub`/`demo` without credentials run an open test stage on purpose;
+    // the security tests pass credentials explicitly (test/helpers/access.ts). Users get the secure default.
+    env: { KUROKO_INSECURE: '1' },
   },
 });

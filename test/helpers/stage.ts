@@ -21,7 +21,9 @@ export { waitFor } from './wait.ts';
 import { waitFor } from './wait.ts';
 
 export function spawnEdge(show: string, node: string, brokerUrl: string, extra: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show, '--node', node, '--character', node, '--profile', SIM_PROFILE, '--broker', brokerUrl, '--log-level', 'warn', ...extra], {
+  // Without --credentials the node runs on an open test broker: say so explicitly (users get a refusal instead).
+  const open = extra.includes('--credentials') ? [] : ['--insecure'];
+  const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show, '--node', node, '--character', node, '--profile', SIM_PROFILE, '--broker', brokerUrl, '--log-level', 'warn', ...open, ...extra], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, KUROKO_LOG_FORMAT: 'json' },
   });

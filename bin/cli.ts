@@ -15,6 +15,7 @@ Commands:
   validate   check show files and hardware profiles
   access     identities, passwords and certificates of a show (init, add, rotate, revoke, list)
   srt        export a performance journal as .srt subtitles
+  journal    prune old journal records, erase a person's records (prune, erase)
   flash      build and flash the Kuroko firmware to a node's board
   ensemble   replay an improvised scene as a cue list; import a scene from .srt
   version    print the version`;
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.ts')).runValidateCli,
   access: async () => (await import('../hub/access/cli.ts')).runAccessCli,
   srt: async () => (await import('../hub/srt-cli.ts')).runSrtCli,
+  journal: async () => (await import('../hub/journal-cli.ts')).runJournalCli,
   ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
   flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,
   version: async () => async () => { console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION); return 0; },

@@ -162,7 +162,7 @@ export class Hub extends EventEmitter {
     const last = lastJournal(dir, show);
     this.restored = last ? restoreFrom(last) : null;
     this.ledger = new EstopLedger(dir, show, this.restored?.estop ?? null);
-    this.journal = new Journal(join(dir, `${show}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`));
+    this.journal = new Journal(join(dir, `${show}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`), { keepOperatorText: this.o.show.privacy?.keepOperatorText === true });
     this.journal.append({ type: 'show', action: 'hub-start', detail: `epoch ${this.epoch}; e-stop epoch ${this.ledger.epoch}` });
     if (this.restored) this.takeBack(this.restored);
     this.playback.on('state', () => this.journal?.append({ type: 'playback', position: this.playback.position() }));

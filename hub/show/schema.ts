@@ -100,6 +100,10 @@ export const Show = Type.Object({
     lateTolerance: Type.Optional(Seconds('a node rejects a cue arriving this long after its start time (default 0.5)')),
     ackTimeout: Type.Optional(Seconds('a cue not accepted within this time is reported missing (default 1)')),
   }, strict)),
+  privacy: Type.Optional(Type.Object({
+    retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'journals older than this are removed by kuroko journal prune --show FILE (default 30)' })),
+    keepOperatorText: Type.Optional(Type.Boolean({ description: 'keep what operators type (council questions, reasons) in the journal; default false: redacted' })),
+  }, { ...strict, description: 'what the journal keeps, and for how long (see PRIVACY.md)' })),
   cast: Type.Array(Character, { minItems: 4, maxItems: 12, description: 'a show has 4 to 12 characters' }),
   scenes: Type.Array(Scene, { minItems: 1 }),
 }, { ...strict, description: 'Kuroko show file' });

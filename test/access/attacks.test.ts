@@ -138,6 +138,28 @@ function securedBroker(kind: 'aedes' | 'mosquitto') {
       await waitFor('ann released', () => s.hub.registry.get('ann')?.state === 'ready', 10000);
     });
 
+    it('console commands are journaled with who sent them, and rate-limited per sender', async () => {
+      const replies: string[] = [];
+      const watch = await clientAs(s.url, s.store, 'viewer');
+      watch.on('message', (_t, p) => replies.push(p.toString()));
+      await watch.subscribeAsync(`${ROOT_T}/console/reply`);
+      await attack(s.url, s.store, 'operator', async (c) => {
+        for (let i = 0; i < 60; i++) c.publish(`${ROOT_T}/console/stop`, JSON.stringify({ reason: `burst ${i}` }), { qos: 0 });
+      });
+      await waitFor('the replies', () => replies.length >= 10, 10000);
+      await sleep(800);
+      await watch.endAsync();
+      // 10 per second with bursts of 20: a burst of 60 is cut to about 20.
+      expect(replies.length).toBeLessThan(40);
+      expect(s.hub.security.limited.count).toBeGreaterThan(0);
+      const audit = readFileSync(s.hub.journal!.file, 'utf8').split('\n').filter((l) => l.includes('"type":"audit"')).map((l) => JSON.parse(l) as { action: string; by: string; role: string; args?: { reason?: string } });
+      const stop = audit.find((a) => a.action === 'stop')!;
+      expect(stop.role).toBe('operator');
+      if (kind === 'aedes') expect(stop.by).toBe('operator');
+      // What the operator typed is redacted by default (show file privacy.keepOperatorText).
+      expect(stop.args?.reason).toBe('[redacted]');
+    });
+
     it('a 10 MB publish drops that connection, before the broker buffers it; the stage carries on', async () => {
       const c = await clientAs(s.url, s.store, 'operator');
       c.on('error', () => undefined);

@@ -38,8 +38,11 @@ export interface HubOptions {
 
 /** A line that reaches the hub this long after it ended was queued somewhere (node, broker): journaled as late. */
 const LATE_MS = 2000;
-/** A stall this long outlasts the nodes' watchdog (500 ms): they have disarmed, so a running scene pauses. */
-const STALL_PAUSE_MS = 450;
+/**
+ * A stall this long is a freeze (not load): the nodes' watchdog (500 ms) has disarmed them, so a
+ * running scene pauses. Shorter stalls are reported; if a watchdog fired, its node's state pauses the scene.
+ */
+const STALL_PAUSE_MS = 1000;
 
 /** The console channels the hub answers, all through ConsoleCommands. */
 const CONSOLE_CHANNELS = ['consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease',
@@ -88,6 +91,7 @@ export class Hub extends EventEmitter {
       registry: this.registry,
       sendCue: (node, cue) => this.publish('nodeCue', { node }, cue),
       stopNode: (node, reason) => this.publish('nodeCmd', { node }, { v: 1, cmd: 'stop', reason, ts: Date.now() }),
+      beforeTimer: () => { this.stalls.check(); },
       runExternal: (cue, scene, signal) => this.externalCue ? this.externalCue(cue, scene, signal) : Promise.reject(new Error('no ensemble is attached to this hub (see hub/ensemble/runtime.ts attachEnsemble)')),
     });
     this.console = new ConsoleCommands(this);
@@ -174,6 +178,12 @@ export class Hub extends EventEmitter {
     this.inbox = inbox;
     for (const ep of [endpoint, inbox]) ep.on('rejected', ({ topic: t, error }) => this.log.warn({ topic: t, error }, `hub rejected a message on ${t}: ${error}`));
     endpoint.on('connect', () => this.log.info({ broker: this.brokerUrl }, `hub for show ${show} connected to ${this.brokerUrl}`));
+    // Without the broker no cue can reach a node in time, and the nodes' watchdogs disarm them: pause, never queue cues.
+    endpoint.on('close', () => {
+      if (this.stopping || this.playback.snapshot().status !== 'running') return;
+      this.playback.stop('the hub lost the broker');
+      this.hubReport('paused', 'playback paused: the hub lost its connection to the broker; GO resumes once it is back and the nodes are armed');
+    });
     this.route(endpoint, inbox);
     await inbox.start();
     await endpoint.start();
@@ -194,7 +204,9 @@ export class Hub extends EventEmitter {
     ep.handle('nodeTelemetry', (m, { params }) => this.emit('telemetry', params.node, m));
     ep.handle('estop', (m, { retained }) => this.onEstop(m, retained));
     for (const name of CONSOLE_CHANNELS) {
-      ep.handle(name, (m) => void this.console.handle(name, m), { onReject: () => this.console.refused(name) });
+      // console/estop rides the persistent session: an e-stop sent while the hub was down still reaches it.
+      const via = name === 'consoleEstop' ? inbox : ep;
+      via.handle(name, (m) => void this.console.handle(name, m), { onReject: () => this.console.refused(name) });
     }
     inbox.handle('nodeCueAck', (m, { params }) => { this.playback.onAck(params.node!, m); this.emit('cue-ack', params.node, m); });
     inbox.handle('nodeEvent', (m, { params }) => {
@@ -210,7 +222,7 @@ export class Hub extends EventEmitter {
     if (this.seenLines.has(key)) return;
     this.seenLines.add(key);
     if (this.seenLines.size > 10000) this.seenLines.delete(this.seenLines.values().next().value!);
-    const delayMs = Date.now() - (m.ts + m.durationMs);
+    const delayMs = Date.now() - m.ts;
     this.transcript.push(m);
     this.journal?.append({ type: 'line', line: m, ...(delayMs > LATE_MS ? { late: { delayMs: Math.round(delayMs) } } : {}) });
     this.emit('line', m);
@@ -331,7 +343,10 @@ export class Hub extends EventEmitter {
     this.emit('show-state', st);
   }
 
+  private stopping = false;
+
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.hbTimer) clearInterval(this.hbTimer);
     this.stalls.stop();
     this.curator.close();

@@ -23,6 +23,11 @@ export interface PlaybackDeps {
   registry: NodeRegistry;
   sendCue(node: string, cue: CueT): void;
   stopNode(node: string, reason: string): void;
+  /**
+   * Called before any scheduled continuation runs: the hub checks here whether it was itself
+   * stalled (and pauses if so), so a timer that expired during a freeze cannot fire a cue first.
+   */
+  beforeTimer?: () => void;
   /** Runs cues the hub does not send as one wire cue (improv, council: the ensemble); aborted on stop. */
   runExternal?: ExternalCueRunner;
 }
@@ -180,6 +185,7 @@ export class Playback extends EventEmitter {
     const gen = this.generation;
     const t = setTimeout(() => {
       set.delete(t);
+      if (gen === this.generation) this.d.beforeTimer?.();
       if (gen === this.generation) fn();
     }, ms);
     set.add(t);

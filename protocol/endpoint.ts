@@ -93,6 +93,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       keepalive: o.keepaliveS ?? 5,
       reconnectPeriod: o.reconnectMs ?? 1000,
       connectTimeout: o.connectTimeoutMs ?? 5000,
+      // QoS 0 channels (heartbeats, telemetry) are stale once late: never replay them after a reconnect.
+      queueQoSZero: false,
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
       ...(o.tls ? { ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, rejectUnauthorized: o.tls.rejectUnauthorized ?? true, ...(o.tls.servername ? { servername: o.tls.servername } : {}) } : {}),

@@ -9,12 +9,23 @@ import { Aedes } from 'aedes';
 export interface EmbeddedBroker {
   url: string;
   port: number;
+  /** Lets every client in (see `admitFirst`). */
+  admitAll(): void;
   close(): Promise<void>;
 }
 
-/** fallback: when the port is taken (say, by a Mosquitto service on 1883), take any free port instead. */
-export async function startEmbeddedBroker(port = 1883, host = '0.0.0.0', fallback = false): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker({ drainTimeout: 30000 });
+/**
+ * fallback: when the port is taken (say, by a Mosquitto service on 1883), take any free port instead.
+ * admitFirst: until admitAll(), only clients whose id starts with this are let in — so after a hub
+ * restart the hub subscribes before anyone else can publish (an e-stop an operator's client held
+ * while the hub and its broker were down reaches the hub, not an empty broker).
+ */
+export async function startEmbeddedBroker(port = 1883, host = '0.0.0.0', fallback = false, admitFirst?: string): Promise<EmbeddedBroker> {
+  let open = !admitFirst;
+  const aedes = await Aedes.createBroker({
+    drainTimeout: 30000,
+    preConnect: (client, packet, done) => done(null, open || (!!packet.clientId && packet.clientId.startsWith(admitFirst!))),
+  });
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     // Without TCP_NODELAY the first small packet on a fresh connection waits ~40 ms (Nagle + delayed ACK).
@@ -39,6 +50,7 @@ export async function startEmbeddedBroker(port = 1883, host = '0.0.0.0', fallbac
   return {
     url: `mqtt://127.0.0.1:${actual}`,
     port: actual,
+    admitAll() { open = true; },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

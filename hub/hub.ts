@@ -145,7 +145,7 @@ export class Hub extends EventEmitter {
     const { show } = this.o.show;
     if (this.o.brokerUrl) this.brokerUrl = this.o.brokerUrl;
     else {
-      this.broker = await startEmbeddedBroker(this.o.port ?? 1883, '0.0.0.0', this.o.portFallback);
+      this.broker = await startEmbeddedBroker(this.o.port ?? 1883, '0.0.0.0', this.o.portFallback, `kuroko-${show}-hub`);
       this.brokerUrl = this.broker.url;
       this.log.info({ port: this.broker.port }, `embedded MQTT broker listening on port ${this.broker.port}`);
     }
@@ -187,6 +187,8 @@ export class Hub extends EventEmitter {
     this.route(endpoint, inbox);
     await inbox.start();
     await endpoint.start();
+    // Subscribed: now the nodes and operators may come in (the embedded broker held them off till here).
+    this.broker?.admitAll();
     if (this.restored) this.reportRestored(this.restored);
     this.stalls.on('stall', (st) => this.onStall(st));
     this.stalls.start();

@@ -42,6 +42,8 @@ interface Registration {
 export interface EndpointEvents {
   connect: [info: { sessionPresent: boolean; first: boolean }];
   close: [];
+  /** The broker acknowledged the subscriptions of a (re)connection. */
+  subscribed: [];
   rejected: [info: { topic: string; error: string }];
 }
 
@@ -106,7 +108,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     client.on('connect', (ack) => {
       lastError = '';
       (client.stream as Socket).setNoDelay?.(true);
-      if (this.filters.size) client.subscribe(Object.fromEntries([...this.filters].map(([f, qos]) => [f, { qos }])));
+      if (this.filters.size) client.subscribe(Object.fromEntries([...this.filters].map(([f, qos]) => [f, { qos }])), () => this.emit('subscribed'));
+      else this.emit('subscribed');
       for (const m of o.birth?.() ?? []) this.publish(m.channel, m.params ?? {}, m.payload as never);
       const first = !this.everConnected;
       this.everConnected = true;
@@ -126,7 +129,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     await new Promise<void>((resolve, reject) => {
       const wait = o.connectWaitMs ?? 10000;
       const timer = setTimeout(() => reject(new Error(`${o.name ?? o.clientId}: could not reach the broker at ${o.url} within ${wait / 1000} s; is it running?${o.hint ? ` ${o.hint}` : ''}`)), wait);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
+      // Started = connected and subscribed: nothing meant for a handler can slip past before it.
+      this.once('subscribed', () => { clearTimeout(timer); resolve(); });
     });
   }
 

@@ -13,8 +13,8 @@ const rows: DrillResult[] = [];
 for (const kind of brokers) {
   const w = new World(kind);
   console.error(`== ${kind}: starting broker, hub and ${kind === 'aedes' ? 'nodes (the broker lives in the hub)' : 'nodes'}`);
-  await w.start();
   try {
+    await w.start();
     for (const plan of PLANS.filter((p) => p.appliesTo.includes(kind) && (!values.drill || p.name.includes(values.drill)))) {
       console.error(`-- ${plan.name}`);
       try {

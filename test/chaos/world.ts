@@ -5,7 +5,7 @@
  * with the node's timestamps). Drills (drills.ts) break parts of it and measure what happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,10 @@ export const CHAOS_SHOW = join(ROOT, 'test/fixtures/chaos-show.yaml');
 export const SHOW = 'chaos';
 export const NODES = ['ann', 'ben'];
 
+/** The node's side of issue 9, where it has landed: an e-stop latch on disk, and an outbox for lines performed offline. */
+export const EDGE_HAS_LATCH = existsSync(join(ROOT, 'edge/estop-latch.ts'));
+export const EDGE_HAS_OUTBOX = existsSync(join(ROOT, 'edge/outbox.ts'));
+
 export type BrokerKind = 'mosquitto' | 'aedes';
 
 /** One line of a node's log (pino JSON), with what the drills read from it. */
@@ -28,18 +32,23 @@ export interface NodeLogLine { time: number; msg: string; state?: string; reason
 
 export interface Seen { at: number; topic: string; payload: string; retain: boolean }
 
+/** Whatever happens to the drill runner, its children do not outlive it. */
+const killOnExit = new Set<ChildProcess>();
+process.once('exit', () => { for (const c of killOnExit) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
+
 export class NodeProc {
   readonly log: NodeLogLine[] = [];
   proc: ChildProcess | null = null;
-  constructor(readonly id: string, private readonly url: string) {}
+  constructor(readonly id: string, private readonly url: string, private readonly varDir: string) {}
 
   start(): void {
     const p = spawn(process.execPath, [KUROKO, 'edge', '--show', SHOW, '--node', this.id, '--character', this.id, '--profile', SIM_PROFILE,
-      '--broker', this.url, '--no-model', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUROKO_LOG_FORMAT: 'json' } });
+      '--broker', this.url, '--no-model', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, KUROKO_LOG_FORMAT: 'json', KUROKO_VAR_DIR: this.varDir } });
     createInterface({ input: p.stderr! }).on('line', (l) => {
       try { this.log.push(JSON.parse(l) as NodeLogLine); } catch { /* not a log record */ }
     });
     this.proc = p;
+    killOnExit.add(p);
   }
 
   /** The node's latest state as it logged it (the node's own view, not the broker's). */
@@ -68,6 +77,8 @@ export class NodeProc {
 
 export class World {
   readonly journalDir = mkdtempSync(join(tmpdir(), 'kuroko-chaos-'));
+  /** The nodes' own state (their e-stop latch, where the node keeps one): kept across node restarts. */
+  readonly varDir = mkdtempSync(join(tmpdir(), 'kuroko-chaos-var-'));
   readonly seen: Seen[] = [];
   /** The hub's recent log lines (warnings and errors), for a failing drill's message. */
   readonly hubLog: string[] = [];
@@ -92,12 +103,12 @@ export class World {
     this.startHub();
     await this.connectObserver();
     for (const id of NODES) {
-      const n = new NodeProc(id, this.url);
+      const n = new NodeProc(id, this.url, this.varDir);
       this.nodes.set(id, n);
       n.start();
     }
-    await waitFor('every node ready', () => NODES.every((id) => ['ready', 'armed'].includes(this.stateOf(id) ?? '')), 60000);
-    await waitFor('the hub online', () => this.last('hubState')?.status === 'online', 30000);
+    await waitFor('every node ready', () => NODES.every((id) => ['ready', 'armed'].includes(this.stateOf(id) ?? '')), 180000);
+    await waitFor('the hub online', () => this.last('hubState')?.status === 'online', 120000);
   }
 
   startHub(): void {
@@ -106,6 +117,7 @@ export class World {
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUROKO_LOG_FORMAT: 'json' } });
     createInterface({ input: hub.stderr! }).on('line', (l) => { this.hubLog.push(l); if (this.hubLog.length > 500) this.hubLog.shift(); });
     this.hub = hub;
+    killOnExit.add(hub);
   }
 
   async killHub(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -120,7 +132,7 @@ export class World {
   async restartHub(): Promise<void> {
     const since = Date.now();
     this.startHub();
-    await waitFor('the restarted hub online', () => this.seen.some((s) => s.at >= since && s.topic.endsWith('/hub/state') && s.payload.includes('"online"')), 30000);
+    await waitFor('the restarted hub online', () => this.seen.some((s) => s.at >= since && s.topic.endsWith('/hub/state') && s.payload.includes('"online"')), 120000);
   }
 
   private async connectObserver(): Promise<void> {
@@ -134,7 +146,7 @@ export class World {
 
   /** The operator: publishes a console command (QoS 1), once the observer's connection is up. */
   async command(name: ChannelName, payload = ''): Promise<number> {
-    await waitFor('a connection for the operator', () => this.obs?.connected, 20000);
+    await waitFor('a connection for the operator', () => this.obs?.connected, 60000);
     const at = Date.now();
     await this.obs!.publishAsync(topic(SHOW, name), payload, { qos: 1 });
     return at;

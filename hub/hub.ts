@@ -158,7 +158,7 @@ export class Hub extends EventEmitter {
     this.journal.append({ type: 'show', action: 'hub-start', detail: `epoch ${this.epoch}; e-stop epoch ${this.ledger.epoch}` });
     if (this.restored) this.takeBack(this.restored);
     this.playback.on('state', () => this.journal?.append({ type: 'playback', position: this.playback.position() }));
-    const common = { url: this.brokerUrl, show, reporter: 'hub', keepaliveS: 5, reconnectMs: 1000, ...this.o.connection };
+    const common = { url: this.brokerUrl, show, reporter: 'hub', keepaliveS: 5, reconnectMs: 1000, rejectedCounter: this.rejected, ...this.o.connection };
     // Control and state: a clean session, so console commands sent while the hub was down are not replayed.
     const endpoint = new Endpoint({
       ...common, clientId: `kuroko-${show}-hub`, name: 'hub', clean: true,
@@ -315,11 +315,8 @@ export class Hub extends EventEmitter {
     this.hubReport(st.kind === 'stall' ? 'hub-stall' : 'clock-jump', message, { ...st });
   }
 
-  /** Messages refused by the endpoint (bad payloads), as the metrics count them. */
-  get rejected(): { count: number } {
-    return this.endpoint?.rejected ?? this.rejectedBeforeStart;
-  }
-  private readonly rejectedBeforeStart = { count: 0 };
+  /** Messages refused by either endpoint (bad payloads), as the metrics count them. */
+  readonly rejected = { count: 0 };
 
   reject(t: string, error: string): void {
     this.endpoint?.reject(t, error);

@@ -55,6 +55,8 @@ export interface ConnectionOptions {
   /** Drop publishes while disconnected instead of letting the client queue them. */
   dropWhileOffline?: boolean;
   hooks?: MessageHook[];
+  /** Counts refused messages; pass one object to several endpoints to count them together. */
+  rejectedCounter?: { count: number };
   /** Connection errors, once per distinct message (not on every retry). */
   onError?: (e: Error) => void;
 }

@@ -48,7 +48,7 @@ export interface EndpointEvents {
 }
 
 export class Endpoint extends EventEmitter<EndpointEvents> {
-  readonly rejected = { count: 0 };
+  readonly rejected: { count: number };
   private client: MqttClient | null = null;
   private readonly handlers = new Map<ChannelName, Registration>();
   private readonly filters = new Map<string, 0 | 1>();
@@ -59,6 +59,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   constructor(readonly o: ConnectionOptions) {
     super();
     this.hooks = [...(o.hooks ?? [])];
+    this.rejected = o.rejectedCounter ?? { count: 0 };
   }
 
   get show(): string { return this.o.show; }

@@ -11,6 +11,12 @@
  *  - cues fired without an operator after recovery (before the operator's GO);
  *  - GO → next line: operator release, arm, GO, until the next line is on `transcript`.
  * A drill that does not apply to a broker (the embedded one dies with the hub) is not run on it.
+ *
+ * Adding a drill (the hook for the emulated-board unplug, which needs the edge side's
+ * test/helpers/board-node.ts): push a Plan onto PLANS — fail() unplugs the board of a node started
+ * with startBoardNode({ brokerUrl: w.url, show: SHOW, node }) mid-motion, recover() plugs it back;
+ * set safeBy to how "safe" is read for it (the node's state fault, or boardSafe()). npm run chaos
+ * and test/integration/chaos.test.ts pick up every plan in PLANS.
  */
 import { sleep, waitFor } from '../helpers/wait.ts';
 import { NODES, type World, type BrokerKind } from './world.ts';
@@ -25,10 +31,12 @@ export interface DrillResult {
   goToLineMs: number | null;
   /** Nodes that logged a release they should not have believed (the edge's side of the e-stop). */
   staleReleasesObeyed: number;
+  /** After recovery the broker served a retained release while the show was e-stopped (the stale-save case). */
+  staleReleaseServed: boolean;
   notes: string[];
 }
 
-interface Plan {
+export interface Plan {
   name: string;
   appliesTo: BrokerKind[];
   /** Breaks the part. Returns when it is broken. */
@@ -127,6 +135,7 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
     if (st !== 'estopped') { estopsLost++; notes.push(`node ${id} is ${st}`); }
   }
   const staleReleasesObeyed = NODES.filter((id) => w.nodes.get(id)!.log.some((l) => l.time >= tRecovered - 200 && l.state === 'ready' && /released/.test(l.reason ?? '') && l.time < Date.now())).length;
+  const staleReleaseServed = w.seen.some((x) => x.at >= tRecovered - 1000 && x.retain && x.topic.endsWith('/estop') && JSON.parse(x.payload).active === false);
   const arm = await w.reply('arm', await w.command('consoleArm'));
   if (arm.ok) { estopsLost++; notes.push('arm accepted during the e-stop'); }
   // The operator: release, arm, GO.
@@ -149,14 +158,14 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
   await w.command('consoleStop');
   await sleep(1500);
   const linesMissing = w.missingLines().length - missingBefore;
-  return { drill: plan.name, broker: w.kind, timeToSafeMs, linesMissing, estopsLost, unpromptedCues, goToLineMs, staleReleasesObeyed, notes };
+  return { drill: plan.name, broker: w.kind, timeToSafeMs, linesMissing, estopsLost, unpromptedCues, goToLineMs, staleReleasesObeyed, staleReleaseServed, notes };
 }
 
 /** The table `npm run chaos` prints. */
 export function formatTable(rows: DrillResult[]): string {
-  const head = ['drill', 'broker', 'time to safe', 'lines missing', 'e-stops lost', 'unprompted cues', 'GO → next line', 'stale releases obeyed (node)'];
+  const head = ['drill', 'broker', 'time to safe', 'lines missing', 'e-stops lost', 'unprompted cues', 'GO → next line', 'stale release served / obeyed by nodes'];
   const cells = rows.map((r) => [r.drill, r.broker, r.timeToSafeMs === null ? 'n/a' : `${r.timeToSafeMs} ms`, String(r.linesMissing), String(r.estopsLost), String(r.unpromptedCues),
-    r.goToLineMs === null ? 'n/a' : `${r.goToLineMs} ms`, String(r.staleReleasesObeyed)]);
+    r.goToLineMs === null ? 'n/a' : `${r.goToLineMs} ms`, `${r.staleReleaseServed ? 'yes' : 'no'} / ${r.staleReleasesObeyed}`]);
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(width[i]!)).join(' | ')} |`;
   const out = [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)];

@@ -141,7 +141,7 @@ export class World {
     obs.on('message', (t, p, packet) => this.seen.push({ at: Date.now(), topic: t, payload: p.toString(), retain: packet.retain }));
     obs.on('error', () => undefined);
     this.obs = obs;
-    await waitFor('the observer connected', () => obs.connected, 30000);
+    await waitFor('the observer connected', () => obs.connected, 180000);
   }
 
   /** The operator: publishes a console command (QoS 1), once the observer's connection is up. */

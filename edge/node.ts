@@ -74,7 +74,11 @@ export class EdgeNode {
       onLateLine: (cue) => this.cover?.speak('late-line', cue.scene) ?? false,
       sink: {
         ack: (cue, status, extra) => this.ack(cue, status, extra),
-        transcript: (line) => this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line }),
+        transcript: (line) => {
+          // The node's own record of what it performed (the crash drills compare it with the hub's journal).
+          this.log.info({ performed: { cue: line.cue, scene: line.scene, text: line.text } }, `performed: ${line.text}`);
+          this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line });
+        },
       },
     });
     this.cover = o.adlib ? new CoverForHub({

@@ -27,6 +27,8 @@ export interface EmbeddedBroker {
   auth?: AedesAuthHooks;
   /** Connections dropped for an oversized packet. */
   oversized: { count: number };
+  /** Lets every client in (see `admitFirst`). */
+  admitAll(): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,12 @@ export interface EmbeddedBrokerOptions {
   fallback?: boolean;
   security?: BrokerSecurity;
   maxPacketBytes?: number;
+  /**
+   * Until admitAll(), only clients whose id starts with this are let in — so after a hub restart
+   * the hub subscribes before anyone else can publish (an e-stop an operator's client held while
+   * the hub and its broker were down reaches the hub, not an empty broker).
+   */
+  admitFirst?: string;
 }
 
 /**
@@ -69,11 +77,15 @@ function guardPacketSize(socket: Socket, max: number, onOversize: () => void): v
   };
 }
 
-export async function startEmbeddedBroker(portOrOptions: number | EmbeddedBrokerOptions = 1883, host?: string, fallback = false): Promise<EmbeddedBroker> {
-  const o: EmbeddedBrokerOptions = typeof portOrOptions === 'number' ? { port: portOrOptions, host, fallback } : portOrOptions;
+export async function startEmbeddedBroker(portOrOptions: number | EmbeddedBrokerOptions = 1883, host?: string, fallback = false, admitFirst?: string): Promise<EmbeddedBroker> {
+  const o: EmbeddedBrokerOptions = typeof portOrOptions === 'number' ? { port: portOrOptions, host, fallback, admitFirst } : portOrOptions;
   const sec = o.security;
   const auth = sec ? aedesAuthHooks(sec.store, sec.onRefused) : undefined;
-  const opts: AedesOptions = { drainTimeout: 30000 };
+  let open = !o.admitFirst;
+  const opts: AedesOptions = {
+    drainTimeout: 30000,
+    preConnect: (_client, packet, done) => done(null, open || (!!packet.clientId && packet.clientId.startsWith(o.admitFirst!))),
+  };
   if (auth) Object.assign(opts, { authenticate: auth.authenticate, authorizePublish: auth.authorizePublish, authorizeSubscribe: auth.authorizeSubscribe, authorizeForward: auth.authorizeForward });
   const aedes = await Aedes.createBroker(opts);
   const max = o.maxPacketBytes ?? MAX_PACKET_BYTES;
@@ -128,6 +140,7 @@ export async function startEmbeddedBroker(portOrOptions: number | EmbeddedBroker
     ...(tlsPort !== undefined ? { tlsUrl: `mqtts://localhost:${tlsPort}`, tlsPort } : {}),
     ...(auth ? { auth } : {}),
     oversized,
+    admitAll() { open = true; },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

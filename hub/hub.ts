@@ -42,8 +42,11 @@ export interface HubOptions {
 
 /** A line that reaches the hub this long after it ended was queued somewhere (node, broker): journaled as late. */
 const LATE_MS = 2000;
-/** A stall this long outlasts the nodes' watchdog (500 ms): they have disarmed, so a running scene pauses. */
-const STALL_PAUSE_MS = 450;
+/**
+ * A stall this long is a freeze (not load): the nodes' watchdog (500 ms) has disarmed them, so a
+ * running scene pauses. Shorter stalls are reported; if a watchdog fired, its node's state pauses the scene.
+ */
+const STALL_PAUSE_MS = 1000;
 
 /** The console channels the hub answers, all through ConsoleCommands. */
 const CONSOLE_CHANNELS = ['consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease',
@@ -97,6 +100,7 @@ export class Hub extends EventEmitter {
       registry: this.registry,
       sendCue: (node, cue) => this.publish('nodeCue', { node }, cue),
       stopNode: (node, reason) => this.publish('nodeCmd', { node }, { v: 1, cmd: 'stop', reason, ts: Date.now() }),
+      beforeTimer: () => { this.stalls.check(); },
       runExternal: (cue, scene, signal) => this.externalCue ? this.externalCue(cue, scene, signal) : Promise.reject(new Error('no ensemble is attached to this hub (see hub/ensemble/runtime.ts attachEnsemble)')),
     });
     this.console = new ConsoleCommands(this);
@@ -151,7 +155,7 @@ export class Hub extends EventEmitter {
     if (this.o.brokerUrl) this.brokerUrl = this.o.brokerUrl;
     else {
       const security = this.security.brokerSecurity();
-      this.broker = await startEmbeddedBroker({ port: this.o.port ?? 1883, fallback: this.o.portFallback, security });
+      this.broker = await startEmbeddedBroker({ port: this.o.port ?? 1883, fallback: this.o.portFallback, security, admitFirst: `kuroko-${show}-hub` });
       this.security.attachBroker(this.broker);
       this.brokerUrl = this.broker.url;
       if (this.broker.tlsPort !== undefined) this.log.info({ port: this.broker.tlsPort }, `embedded MQTT broker: TLS on port ${this.broker.tlsPort}`);
@@ -168,7 +172,7 @@ export class Hub extends EventEmitter {
     this.playback.on('state', () => this.journal?.append({ type: 'playback', position: this.playback.position() }));
     // Credentials, TLS, signing of control messages and refusal of unknown node ids, as endpoint options and hooks.
     const secured = this.security.connection(this.brokerUrl, this.ghosts);
-    const common = { url: this.brokerUrl, show, reporter: 'hub', keepaliveS: 5, reconnectMs: 1000, ...secured, ...this.o.connection,
+    const common = { url: this.brokerUrl, show, reporter: 'hub', keepaliveS: 5, reconnectMs: 1000, rejectedCounter: this.rejected, ...secured, ...this.o.connection,
       hooks: [...secured.hooks, ...(this.o.connection?.hooks ?? [])] };
     // Control and state: a clean session, so console commands sent while the hub was down are not replayed.
     const endpoint = new Endpoint({
@@ -189,9 +193,17 @@ export class Hub extends EventEmitter {
     this.inbox = inbox;
     for (const ep of [endpoint, inbox]) ep.on('rejected', ({ topic: t, error }) => this.log.warn({ topic: t, error }, `hub rejected a message on ${t}: ${error}`));
     endpoint.on('connect', () => this.log.info({ broker: this.brokerUrl }, `hub for show ${show} connected to ${this.brokerUrl}`));
+    // Without the broker no cue can reach a node in time, and the nodes' watchdogs disarm them: pause, never queue cues.
+    endpoint.on('close', () => {
+      if (this.stopping || this.playback.snapshot().status !== 'running') return;
+      this.playback.stop('the hub lost the broker');
+      this.hubReport('paused', 'playback paused: the hub lost its connection to the broker; GO resumes once it is back and the nodes are armed');
+    });
     this.route(endpoint, inbox);
     await inbox.start();
     await endpoint.start();
+    // Subscribed: now the nodes and operators may come in (the embedded broker held them off till here).
+    this.broker?.admitAll();
     if (this.restored) this.reportRestored(this.restored);
     this.stalls.on('stall', (st) => this.onStall(st));
     this.stalls.start();
@@ -209,7 +221,9 @@ export class Hub extends EventEmitter {
     ep.handle('nodeTelemetry', (m, { params }) => this.emit('telemetry', params.node, m));
     ep.handle('estop', (m, { retained }) => this.onEstop(m, retained));
     for (const name of CONSOLE_CHANNELS) {
-      ep.handle(name, (m, { topic: t }) => {
+      // console/estop rides the persistent session: an e-stop sent while the hub was down still reaches it.
+      const via = name === 'consoleEstop' ? inbox : ep;
+      via.handle(name, (m, { topic: t }) => {
         const who = this.security.who(t);
         if (this.security.consoleAllowed(name, who)) void this.console.handle(name, m, who);
       }, { onReject: () => this.console.refused(name) });
@@ -228,7 +242,7 @@ export class Hub extends EventEmitter {
     if (this.seenLines.has(key)) return;
     this.seenLines.add(key);
     if (this.seenLines.size > 10000) this.seenLines.delete(this.seenLines.values().next().value!);
-    const delayMs = Date.now() - (m.ts + m.durationMs);
+    const delayMs = Date.now() - m.ts;
     this.transcript.push(m);
     this.journal?.append({ type: 'line', line: m, ...(delayMs > LATE_MS ? { late: { delayMs: Math.round(delayMs) } } : {}) });
     this.emit('line', m);
@@ -319,11 +333,8 @@ export class Hub extends EventEmitter {
     this.hubReport(st.kind === 'stall' ? 'hub-stall' : 'clock-jump', message, { ...st });
   }
 
-  /** Messages refused by the endpoint (bad payloads), as the metrics count them. */
-  get rejected(): { count: number } {
-    return this.endpoint?.rejected ?? this.rejectedBeforeStart;
-  }
-  private readonly rejectedBeforeStart = { count: 0 };
+  /** Messages refused by either endpoint (bad payloads), as the metrics count them. */
+  readonly rejected = { count: 0 };
 
   reject(t: string, error: string): void {
     this.endpoint?.reject(t, error);
@@ -354,7 +365,10 @@ export class Hub extends EventEmitter {
     this.emit('show-state', st);
   }
 
+  private stopping = false;
+
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.hbTimer) clearInterval(this.hbTimer);
     this.stalls.stop();
     this.curator.close();

@@ -23,6 +23,11 @@ export interface PlaybackDeps {
   registry: NodeRegistry;
   sendCue(node: string, cue: CueT): void;
   stopNode(node: string, reason: string): void;
+  /**
+   * Called before any scheduled continuation runs: the hub checks here whether it was itself
+   * stalled (and pauses if so), so a timer that expired during a freeze cannot fire a cue first.
+   */
+  beforeTimer?: () => void;
   /** Runs cues the hub does not send as one wire cue (improv, council: the ensemble); aborted on stop. */
   runExternal?: ExternalCueRunner;
 }
@@ -60,6 +65,8 @@ export class Playback extends EventEmitter {
   private status: 'idle' | 'running' | 'stopped' | 'finished' = 'idle';
   private readonly running = new Map<string, Running>(); // by show cue id
   private readonly byWireId = new Map<string, Running>();
+  /** Cues sent with sendTracked (the ensemble's), by wire id. */
+  private readonly tracked = new Map<string, { node: string; onAck: (ack: CueAckT) => void }>();
   private readonly pending = new Set<NodeJS.Timeout>(); // continuations not yet fired
   private generation = 0;
   private seq = 0;
@@ -180,6 +187,7 @@ export class Playback extends EventEmitter {
     const gen = this.generation;
     const t = setTimeout(() => {
       set.delete(t);
+      if (gen === this.generation) this.d.beforeTimer?.();
       if (gen === this.generation) fn();
     }, ms);
     set.add(t);
@@ -253,12 +261,37 @@ export class Playback extends EventEmitter {
     );
   }
 
-  private toWire(c: ShowCueT): CueT {
+  // ---- the one cue factory and ack tracker (show cues here; the ensemble's turns via sendTracked) ----
+
+  /** Stamps a wire cue: id, sequence, start time (now + lead time) and deadline (+ late tolerance). */
+  makeCue(scene: string, body: Pick<CueT, 'kind' | 'params'>): CueT {
     const at = this.d.clock.showNow() + this.settings.leadTime * 1000;
-    const base = {
-      v: 1 as const, id: newCueId(), scene: this.scene!.id, seq: this.seq++, at,
-      deadline: at + this.settings.lateTolerance * 1000, ts: Date.now(),
-    };
+    return { v: 1, id: newCueId(), scene, seq: this.seq++, at, deadline: at + this.settings.lateTolerance * 1000, ts: Date.now(), ...body } as CueT;
+  }
+
+  /**
+   * Sends a cue that is not a show cue (an improvised line, a gesture) and routes its acks to
+   * `onAck` until untrack(id): the ensemble's stage performs through here, so every wire cue
+   * comes from one factory and every ack goes through one tracker.
+   */
+  sendTracked(node: string, scene: string, body: Pick<CueT, 'kind' | 'params'>, onAck?: (ack: CueAckT) => void): CueT {
+    const cue = this.makeCue(scene, body);
+    if (onAck) this.tracked.set(cue.id, { node, onAck });
+    this.d.sendCue(node, cue);
+    return cue;
+  }
+
+  untrack(cueId: string): void {
+    this.tracked.delete(cueId);
+  }
+
+  /** Lead time and late tolerance in ms, as cues are stamped with them. */
+  get timing(): { leadMs: number; lateMs: number } {
+    return { leadMs: this.settings.leadTime * 1000, lateMs: this.settings.lateTolerance * 1000 };
+  }
+
+  private toWire(c: ShowCueT): CueT {
+    const { kind: _kind, params: _params, ...base } = this.makeCue(this.scene!.id, { kind: 'wait', params: { durationMs: 0 } });
     const ms = (s?: number) => Math.round((s ?? 0) * 1000);
     const character = this.d.show.cast.find((x) => x.id === c.character);
     switch (c.kind) {
@@ -274,6 +307,11 @@ export class Playback extends EventEmitter {
 
   /** An ack from a node. Acks for cues no longer running (stopped, or repeats) are ignored. */
   onAck(node: string, ack: CueAckT): void {
+    const t = this.tracked.get(ack.cue);
+    if (t) {
+      if (t.node === node) t.onAck(ack);
+      return;
+    }
     const r = this.byWireId.get(ack.cue);
     if (!r || r.node !== node) return;
     const latencyMs = r.sentAt !== undefined ? performance.now() - r.sentAt : undefined;

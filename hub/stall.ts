@@ -39,6 +39,7 @@ export class StallWatch extends EventEmitter<StallWatchEvents> {
 
   /** Checks now (also called by parts that notice time passing, before they judge others by it). */
   check(): Stall | null {
+    if (!this.timer) return null;
     const mono = performance.now();
     const wall = Date.now();
     const lag = mono - this.lastMono - (this.o.tickMs ?? 100);
@@ -47,7 +48,7 @@ export class StallWatch extends EventEmitter<StallWatchEvents> {
     this.lastWall = wall;
     if (lag > this.maxLagMs) this.maxLagMs = lag;
     let s: Stall | null = null;
-    if (lag >= (this.o.stallMs ?? 400)) s = { stalledMs: Math.round(lag), wallJumpMs: Math.round(jump), kind: 'stall' };
+    if (lag >= (this.o.stallMs ?? 500)) s = { stalledMs: Math.round(lag), wallJumpMs: Math.round(jump), kind: 'stall' };
     else if (Math.abs(jump) >= (this.o.jumpMs ?? 1000)) s = { stalledMs: 0, wallJumpMs: Math.round(jump), kind: 'clock-jump' };
     if (s) {
       this.stalls++;

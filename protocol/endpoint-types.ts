@@ -58,6 +58,8 @@ export interface ConnectionOptions {
   hooks?: MessageHook[];
   /** Error reports on the error channel per second (bursts of twice that); default unlimited. A flood of bad messages must not become a flood of reports. */
   errorReportRate?: number;
+  /** Counts refused messages; pass one object to several endpoints to count them together. */
+  rejectedCounter?: { count: number };
   /** Connection errors, once per distinct message (not on every retry). */
   onError?: (e: Error) => void;
 }

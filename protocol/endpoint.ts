@@ -43,11 +43,13 @@ interface Registration {
 export interface EndpointEvents {
   connect: [info: { sessionPresent: boolean; first: boolean }];
   close: [];
+  /** The broker acknowledged the subscriptions of a (re)connection. */
+  subscribed: [];
   rejected: [info: { topic: string; error: string }];
 }
 
 export class Endpoint extends EventEmitter<EndpointEvents> {
-  readonly rejected = { count: 0 };
+  readonly rejected: { count: number };
   private client: MqttClient | null = null;
   private readonly handlers = new Map<ChannelName, Registration>();
   private readonly filters = new Map<string, 0 | 1>();
@@ -60,6 +62,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     super();
     this.hooks = [...(o.hooks ?? [])];
     this.errorReports = o.errorReportRate ? new TokenBucket(o.errorReportRate, o.errorReportRate * 2) : null;
+    this.rejected = o.rejectedCounter ?? { count: 0 };
   }
 
   get show(): string { return this.o.show; }
@@ -96,6 +99,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       keepalive: o.keepaliveS ?? 5,
       reconnectPeriod: o.reconnectMs ?? 1000,
       connectTimeout: o.connectTimeoutMs ?? 5000,
+      // QoS 0 channels (heartbeats, telemetry) are stale once late: never replay them after a reconnect.
+      queueQoSZero: false,
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
       ...(o.tls ? { ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, rejectUnauthorized: o.tls.rejectUnauthorized ?? true, ...(o.tls.servername ? { servername: o.tls.servername } : {}) } : {}),
@@ -107,7 +112,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     client.on('connect', (ack) => {
       lastError = '';
       (client.stream as Socket).setNoDelay?.(true);
-      if (this.filters.size) client.subscribe(Object.fromEntries([...this.filters].map(([f, qos]) => [f, { qos }])));
+      if (this.filters.size) client.subscribe(Object.fromEntries([...this.filters].map(([f, qos]) => [f, { qos }])), () => this.emit('subscribed'));
+      else this.emit('subscribed');
       for (const m of o.birth?.() ?? []) this.publish(m.channel, m.params ?? {}, m.payload as never);
       const first = !this.everConnected;
       this.everConnected = true;
@@ -127,7 +133,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     await new Promise<void>((resolve, reject) => {
       const wait = o.connectWaitMs ?? 10000;
       const timer = setTimeout(() => reject(new Error(`${o.name ?? o.clientId}: could not reach the broker at ${o.url} within ${wait / 1000} s; is it running?${o.hint ? ` ${o.hint}` : ''}`)), wait);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
+      // Started = connected and subscribed: nothing meant for a handler can slip past before it.
+      this.once('subscribed', () => { clearTimeout(timer); resolve(); });
     });
   }
 

@@ -97,8 +97,21 @@ const compiled = (Object.keys(CHANNELS) as ChannelName[]).map((name) => {
   return { name, re, names };
 });
 
+/** Topics repeat (the same few dozen per show): remember their parse, bounded. */
+const parsedCache = new Map<string, ParsedTopic | null>();
+
 /** Finds which channel a full topic belongs to; null for topics outside the contract. */
 export function parseTopic(show: string, full: string): ParsedTopic | null {
+  const key = `${show}\n${full}`;
+  const hit = parsedCache.get(key);
+  if (hit !== undefined) return hit && { name: hit.name, params: { ...hit.params } };
+  const parsed = parseTopicUncached(show, full);
+  if (parsedCache.size >= 4096) parsedCache.clear();
+  parsedCache.set(key, parsed);
+  return parsed && { name: parsed.name, params: { ...parsed.params } };
+}
+
+function parseTopicUncached(show: string, full: string): ParsedTopic | null {
   const root = showRoot(show) + '/';
   if (!full.startsWith(root)) return null;
   const rel = full.slice(root.length);

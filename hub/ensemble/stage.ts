@@ -1,13 +1,13 @@
 /**
  * The hub's stage for the ensemble: performs turns as wire cues to the characters' nodes and
- * follows their acks (the line is over when the node says done). Gestures go only to a node whose
+ * follows their acks (the line is over when the node says done). Cues are made, sent and their
+ * acks tracked by the hub's Playback (one cue factory, one ack tracker). Gestures go only to a node whose
  * capability manifest (its birth) lists them: anything else is refused here, counted and
  * reported, and never sent.
  */
 import { EventEmitter } from 'node:events';
 import type { CueT, CueAckT } from '../../protocol/index.ts';
 import type { Hub } from '../hub.ts';
-import { newCueId } from '../playback.ts';
 import { nodeGesture, type Character } from './character.ts';
 import type { Performer } from './improv.ts';
 import type { Turn } from './turn.ts';
@@ -19,25 +19,23 @@ export interface StageReport { kind: 'gesture-refused' | 'line-skipped' | 'line-
 type Ack = { status: CueAckT['status']; durationMs?: number; reason?: string; at: number };
 
 export class HubStage extends EventEmitter implements Performer {
-  private seq = 0;
   private readonly waiters = new Map<string, (a: Ack) => void>();
   /** Ids of the wire cues the ensemble sent (their transcript lines are already in memory). */
   readonly sent = new Set<string>();
   readonly refusedGestures = { count: 0 };
   private fillerN = 0;
-  private readonly onAck = (node: string, ack: CueAckT) => this.waiters.get(ack.cue)?.({ status: ack.status, durationMs: ack.durationMs, reason: ack.reason, at: realClock.now() });
+  private readonly onAck = (ack: CueAckT) => this.waiters.get(ack.cue)?.({ status: ack.status, durationMs: ack.durationMs, reason: ack.reason, at: realClock.now() });
 
   constructor(private readonly hub: Hub) {
     super();
-    hub.on('cue-ack', this.onAck);
   }
 
   close(): void {
-    this.hub.off('cue-ack', this.onAck);
+    for (const id of this.waiters.keys()) this.hub.playback.untrack(id);
+    this.waiters.clear();
   }
 
-  private get lead(): number { return (this.hub.o.show.settings?.leadTime ?? 0.1) * 1000; }
-  private get late(): number { return (this.hub.o.show.settings?.lateTolerance ?? 0.5) * 1000; }
+  private get lead(): number { return this.hub.playback.timing.leadMs; }
 
   /** The gestures a node's birth certificate lists; null before its birth. */
   gesturesOfNode(node: string): readonly string[] | null {
@@ -71,12 +69,11 @@ export class HubStage extends EventEmitter implements Performer {
     this.emit('report', r);
   }
 
-  private send(node: string, scene: string, body: Pick<CueT, 'kind' | 'params'>): CueT {
-    const at = this.hub.showNow() + this.lead;
-    const cue = { v: 1 as const, id: newCueId(), scene, seq: this.seq++, at, deadline: at + this.late, ts: Date.now(), ...body } as CueT;
+  /** Sends through Playback; `follow` says whether to track its acks (a line waits for done). */
+  private send(node: string, scene: string, body: Pick<CueT, 'kind' | 'params'>, follow = false): CueT {
+    const cue = this.hub.playback.sendTracked(node, scene, body, follow ? this.onAck : undefined);
     this.sent.add(cue.id);
     if (this.sent.size > 5000) this.sent.delete(this.sent.values().next().value!);
-    this.hub.publish('nodeCue', { node }, cue);
     return cue;
   }
 
@@ -91,7 +88,7 @@ export class HubStage extends EventEmitter implements Performer {
     const cue = this.send(c.node, p.scene, {
       kind: 'line',
       params: { character: c.id, text: turn.line, emotion: turn.emotion, intensity: turn.intensity, ...(c.persona.language ? { language: c.persona.language } : {}) },
-    });
+    }, true);
     return await this.follow(cue, c, p.scene, signal);
   }
 
@@ -103,6 +100,7 @@ export class HubStage extends EventEmitter implements Performer {
       const finish = (failed?: string) => {
         clearTimeout(timer);
         this.waiters.delete(cue.id);
+        this.hub.playback.untrack(cue.id);
         signal?.removeEventListener('abort', onAbort);
         if (failed) this.report({ kind: 'line-failed', message: `${c.name}'s line on ${c.node}: ${failed}`, character: c.id, node: c.node, scene });
         const end = realClock.now();

@@ -19,6 +19,7 @@ import { topic, filter, type CueAckT } from '../../protocol/index.ts';
 import { spawnEdge, stopChild, waitFor } from '../helpers/stage.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { percentile, fmt, table } from './stats.ts';
+import { codecBreakdown, trafficCensus } from './hot-path.ts';
 
 /** Every wait in a benchmark has a limit: a stuck run says where it stuck instead of hanging. */
 function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
@@ -124,6 +125,7 @@ async function run(brokerName: string, n: number, brokerUrl?: string) {
   await waitFor(`${n} nodes ready`, () => nodes.every((x) => hub.registry.get(x)?.state === 'ready'), 120000);
   await new Promise((r) => setTimeout(r, 500));
   process.stderr.write(`  ${brokerName}, ${n} nodes: measuring…\n`);
+  censuses.push([`${brokerName}, ${n} nodes`, await trafficCensus(hub.brokerUrl, 'bench')]);
   const floor = await rawRoundTrip(hub.brokerUrl, CUES);
   process.stderr.write(`    floor done\n`);
   const cue = await kurokoCueLatency(hub, nodes, CUES);
@@ -135,6 +137,7 @@ async function run(brokerName: string, n: number, brokerUrl?: string) {
   return { floor, cue, estop };
 }
 
+const censuses: [string, [string, string][]][] = [];
 const rows: (string | number)[][] = [];
 const estopRows: (string | number)[][] = [];
 let pass = true;
@@ -161,5 +164,10 @@ console.log(`\nCue latency, hub → node → accepted ack (ms; ${CUES} cues each
 console.log(table(['broker', 'nodes', 'floor p50', 'floor p99', 'kuroko p50', 'kuroko p99', 'added p99', 'goal ≤1 ms'], rows));
 console.log(`\nE-stop, console/estop published → every node's state reads estopped (ms; ${ESTOPS} trips)`);
 console.log(table(['broker', 'nodes', 'p50', 'p99', 'goal ≤50 ms p99'], estopRows));
+console.log('\nWhere the time goes (1): CPU per step Kuroko adds to a cue\'s round trip (this process, after warm-up)');
+console.log(table(['step', 'cost'], codecBreakdown()));
+console.log('\nWhere the time goes (2): what each cue competes with on the broker while idle (messages/s by channel)');
+for (const [name, rows2] of censuses) console.log(`${name}: ${rows2.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log('Each cue also brings 3 acks (accepted, started, done) and, for a line, a transcript message.');
 console.log(`\nfloor = raw mqtt.js QoS 1 publish → subscriber → publish back → subscriber, same broker, same run.`);
 console.log(pass ? '\nAll goals met.' : '\nSome goals were not met (see FAIL above).');

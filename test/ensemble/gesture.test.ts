@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { HubStage } from '../../hub/ensemble/stage.ts';
 import { NodeRegistry } from '../../hub/registry.ts';
+import { Playback } from '../../hub/playback.ts';
 import { loadShow } from '../../hub/show/load.ts';
 import type { Hub } from '../../hub/hub.ts';
 import type { NodeBirthT } from '../../protocol/index.ts';
@@ -19,10 +20,10 @@ function fakeHub() {
   const show = loadShow(BLADE);
   const registry = new NodeRegistry(show.cast.map((c) => c.node));
   const published: { name: string; node?: string; payload: unknown }[] = [];
-  const hub = Object.assign(new EventEmitter(), {
-    o: { show }, registry, showNow: () => 1000,
-    publish: (name: string, params: { node?: string }, payload: unknown) => { published.push({ name, ...params, payload }); },
-  });
+  const publish = (name: string, params: { node?: string }, payload: unknown) => { published.push({ name, ...params, payload }); };
+  // The stage sends through the hub's Playback (the one cue factory); its cues reach `publish` here.
+  const playback = new Playback({ show, clock: { showNow: () => 1000 }, registry, sendCue: (node, cue) => publish('nodeCue', { node }, cue), stopNode: () => undefined });
+  const hub = Object.assign(new EventEmitter(), { o: { show }, registry, showNow: () => 1000, publish, playback });
   return { hub: hub as unknown as Hub, registry, published };
 }
 

@@ -5,7 +5,7 @@
  * same port, as the crash drills need.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
@@ -58,6 +58,8 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<RunningM
   const bin = MOSQUITTO_BIN;
   const port = o.port ?? await getPort();
   const dir = mkdtempSync(join(tmpdir(), 'kuroko-mosq-'));
+  // Started as root (CI), mosquitto drops to the `mosquitto` user: it must be able to write its database here.
+  if (o.persistence) chmodSync(dir, 0o777);
   const conf = join(dir, 'mosquitto.conf');
   // The same settings as deploy/mosquitto/kuroko.conf, on a loopback test port.
   writeFileSync(conf, (o.lines ? o.lines(port) : [
@@ -74,6 +76,9 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<RunningM
   let stderr = '';
   const launch = async () => {
     proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = proc;
+    // A test runner that dies leaves no broker behind.
+    process.once('exit', () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
     proc.stderr!.on('data', (d) => (stderr += d));
     const deadline = Date.now() + 10000;
     for (;;) {

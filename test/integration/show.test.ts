@@ -85,6 +85,20 @@ describe.each(brokers)('a show on %s', (_name, startBroker) => {
     expect(lastReply('stop')).toMatchObject({ ok: true, message: expect.stringMatching(/stopped 1 running cue/) });
   });
 
+  it('GO from mosquitto_pub while an auto-follow cue speaks fires each following cue once', async () => {
+    const before = stage.hub.transcript.length;
+    const finished = new Promise((r) => stage.hub.once('scene-finished', r));
+    await pub(stage, c('consoleSceneStart'), 'rounds');
+    await waitFor('two lines', () => stage.hub.transcript.length >= before + 2);
+    await new Promise((r) => setTimeout(r, 350)); // past the minimum time between GOs
+    await pub(stage, c('consoleGo'), null); // while an auto-follow line speaks: fires the next cue now
+    await finished;
+    const texts = stage.hub.transcript.slice(before).map((l) => l.text);
+    expect(texts).toHaveLength(8);
+    expect(new Set(texts).size).toBe(8); // none twice
+    expect(stage.hub.playback.snapshot().running).toEqual([]);
+  });
+
   it('an e-stop from mosquitto_pub stops every node; release leaves them disarmed; arm is needed again', async () => {
     const nodes = stage.show.cast.map((x) => x.node);
     await pub(stage, c('consoleEstop'), '{"reason":"test"}');

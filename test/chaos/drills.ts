@@ -1,0 +1,174 @@
+/**
+ * The crash drills. Each one, on a running World: arms the show and starts the long scene, breaks
+ * one part mid-scene, sends an e-stop while it is broken (or as soon as a broker is there to carry
+ * it), brings the part back, and measures:
+ *  - time to safe: from the failure until every armed node has left `armed` (its own log's clock);
+ *    for a killed node, until its Will (state lost) is on the broker;
+ *  - performed lines missing from the journal: what the nodes say they performed, against every
+ *    journal the hub runs wrote;
+ *  - e-stops lost: the hub and each node that is not e-stopped after recovery, plus 1 if an arm
+ *    was accepted then;
+ *  - cues fired without an operator after recovery (before the operator's GO);
+ *  - GO → next line: operator release, arm, GO, until the next line is on `transcript`.
+ * A drill that does not apply to a broker (the embedded one dies with the hub) is not run on it.
+ *
+ * Adding a drill (the hook for the emulated-board unplug, which needs the edge side's
+ * test/helpers/board-node.ts): push a Plan onto PLANS — fail() unplugs the board of a node started
+ * with startBoardNode({ brokerUrl: w.url, show: SHOW, node }) mid-motion, recover() plugs it back;
+ * set safeBy to how "safe" is read for it (the node's state fault, or boardSafe()). npm run chaos
+ * and test/integration/chaos.test.ts pick up every plan in PLANS.
+ */
+import { sleep, waitFor } from '../helpers/wait.ts';
+import { NODES, type World, type BrokerKind } from './world.ts';
+
+export interface DrillResult {
+  drill: string;
+  broker: BrokerKind;
+  timeToSafeMs: number | null;
+  linesMissing: number;
+  estopsLost: number;
+  unpromptedCues: number;
+  goToLineMs: number | null;
+  /** Nodes that logged a release they should not have believed (the edge's side of the e-stop). */
+  staleReleasesObeyed: number;
+  /** After recovery the broker served a retained release while the show was e-stopped (the stale-save case). */
+  staleReleaseServed: boolean;
+  notes: string[];
+}
+
+export interface Plan {
+  name: string;
+  appliesTo: BrokerKind[];
+  /** Breaks the part. Returns when it is broken. */
+  fail(w: World): Promise<void>;
+  /** Whether the operator's console can reach the nodes while it is broken (a broker is up). */
+  estopWhileBroken: boolean;
+  recover(w: World): Promise<void>;
+  /** For a killed node: time to safe is its Will on the broker. */
+  safeBy?: 'will';
+  /** Send the e-stop before the failure (the broker crash that loses an unsaved e-stop). */
+  estopFirst?: boolean;
+}
+
+const node0 = NODES[0]!;
+
+export const PLANS: Plan[] = [
+  {
+    name: 'hub kill -STOP 3 s', appliesTo: ['mosquitto', 'aedes'], estopWhileBroken: true,
+    fail: async (w) => { w.hub!.kill('SIGSTOP'); await sleep(3000); },
+    recover: async (w) => { w.hub!.kill('SIGCONT'); await sleep(200); },
+  },
+  {
+    name: 'hub kill -STOP 10 s', appliesTo: ['mosquitto', 'aedes'], estopWhileBroken: true,
+    fail: async (w) => { w.hub!.kill('SIGSTOP'); await sleep(10000); },
+    recover: async (w) => { w.hub!.kill('SIGCONT'); await sleep(200); },
+  },
+  {
+    name: 'hub kill -9 mid-scene + restart', appliesTo: ['mosquitto', 'aedes'], estopWhileBroken: true,
+    fail: async (w) => { await w.killHub('SIGKILL'); await sleep(1000); },
+    recover: async (w) => { await w.restartHub(); },
+  },
+  {
+    name: 'broker kill -9 (unsaved e-stop) + restart', appliesTo: ['mosquitto'], estopWhileBroken: false, estopFirst: true,
+    fail: async (w) => { await w.mosq!.kill('SIGKILL'); await sleep(1000); },
+    recover: async (w) => { await w.mosq!.restart(); },
+  },
+  {
+    name: 'broker SIGTERM + restart', appliesTo: ['mosquitto'], estopWhileBroken: false,
+    fail: async (w) => { await w.mosq!.kill('SIGTERM'); await sleep(1000); },
+    recover: async (w) => { await w.mosq!.restart(); },
+  },
+  {
+    name: 'node kill -9 + restart', appliesTo: ['mosquitto', 'aedes'], estopWhileBroken: true, safeBy: 'will',
+    fail: async (w) => { await w.nodes.get(node0)!.kill('SIGKILL'); await sleep(500); },
+    recover: async (w) => {
+      w.nodes.get(node0)!.start();
+      await waitFor('the node back', () => ['ready', 'estopped', 'armed'].includes(w.stateOf(node0) ?? '') && w.nodes.get(node0)!.log.length > 0, 180000);
+    },
+  },
+];
+
+/** Runs one drill; the world is left running, released and stopped, for the next. */
+export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
+  const notes: string[] = [];
+  const missingBefore = w.missingLines().length;
+  await w.runScene(2);
+  if (plan.estopFirst) {
+    // The broker saves now (the release of the last drill is on disk); the e-stop after it is not saved.
+    process.kill(w.mosq!.pid()!, 'SIGUSR1');
+    await sleep(300);
+  }
+  const armedNodes = NODES.filter((id) => w.stateOf(id) === 'armed');
+  let estopAt = 0;
+  if (plan.estopFirst) { estopAt = await w.command('consoleEstop', '{"reason":"drill"}'); await sleep(300); }
+  const tFail = Date.now();
+  const failing = plan.fail(w);
+  // Time to safe, from the failure (or the e-stop before it).
+  const from = plan.estopFirst ? estopAt : tFail;
+  let timeToSafeMs: number | null = null;
+  try {
+    if (plan.safeBy === 'will') {
+      const lost = await waitFor('the Will of the killed node', () => w.seen.find((s) => s.at >= tFail && s.topic.endsWith(`/node/${node0}/state`) && s.payload.includes('"lost"')), 15000);
+      timeToSafeMs = lost.at - from;
+    } else {
+      const at = await waitFor('every armed node safe', () => {
+        const t = armedNodes.map((id) => w.nodes.get(id)!.safeAt(from));
+        return t.every((x) => x !== undefined) ? Math.max(...(t as number[])) : null;
+      }, 15000);
+      timeToSafeMs = at - from;
+    }
+  } catch (e) { notes.push((e as Error).message); }
+  // The operator presses e-stop during the failure; with the embedded broker frozen or gone it
+  // waits in the operator's client until a broker takes it (not awaited: the drill goes on).
+  if (plan.estopWhileBroken && !plan.estopFirst) void w.command('consoleEstop', '{"reason":"drill"}').catch((e: Error) => notes.push(`e-stop not sent: ${e.message}`));
+  await failing;
+  await plan.recover(w);
+  const tRecovered = Date.now();
+  if (!plan.estopWhileBroken && !plan.estopFirst) await w.command('consoleEstop', '{"reason":"drill"}');
+  // Let everything reconnect and settle (a node's reconnect takes up to a second; a Will 1.5 × keepalive).
+  await sleep(3000);
+  let estopsLost = 0;
+  const show = w.last('showState');
+  if (show?.estop !== true) { estopsLost++; notes.push(`hub show/state estop=${show?.estop}`); }
+  for (const id of NODES) {
+    const st = w.stateOf(id);
+    if (st !== 'estopped') { estopsLost++; notes.push(`node ${id} is ${st}`); }
+  }
+  const staleReleasesObeyed = NODES.filter((id) => w.nodes.get(id)!.log.some((l) => l.time >= tRecovered - 200 && l.state === 'ready' && /released/.test(l.reason ?? '') && l.time < Date.now())).length;
+  const staleReleaseServed = w.seen.some((x) => x.at >= tRecovered - 1000 && x.retain && x.topic.endsWith('/estop') && JSON.parse(x.payload).active === false);
+  const arm = await w.reply('arm', await w.command('consoleArm'));
+  if (arm.ok) { estopsLost++; notes.push('arm accepted during the e-stop'); }
+  // The operator: release, arm, GO.
+  await w.reply('release', await w.command('consoleRelease'));
+  await waitFor('nodes released', () => NODES.every((id) => w.stateOf(id) === 'ready'), 10000).catch((e) => notes.push((e as Error).message));
+  const armed = await w.reply('arm', await w.command('consoleArm'));
+  if (!armed.ok) notes.push(`arm after release: ${armed.message}`);
+  await waitFor('nodes armed', () => NODES.every((id) => w.stateOf(id) === 'armed'), 10000).catch((e) => notes.push((e as Error).message));
+  const tGo = await w.command('consoleGo');
+  const unpromptedCues = w.cuesSentAfter(tRecovered, tGo).length;
+  let goToLineMs: number | null = null;
+  try {
+    const line = await waitFor('the next line after GO', () => w.seen.find((s) => s.at >= tGo && s.topic.endsWith('/transcript')), 10000);
+    goToLineMs = line.at - tGo;
+  } catch (e) {
+    const r = w.seen.find((s) => s.at >= tGo && s.topic.endsWith('/console/reply') && s.payload.includes('"go"'));
+    notes.push(`${(e as Error).message}${r ? ` (GO reply: ${JSON.parse(r.payload).message})` : ''}`);
+  }
+  // Stop the scene and let late lines land before counting what the journal lacks.
+  await w.command('consoleStop');
+  await sleep(1500);
+  const linesMissing = w.missingLines().length - missingBefore;
+  return { drill: plan.name, broker: w.kind, timeToSafeMs, linesMissing, estopsLost, unpromptedCues, goToLineMs, staleReleasesObeyed, staleReleaseServed, notes };
+}
+
+/** The table `npm run chaos` prints. */
+export function formatTable(rows: DrillResult[]): string {
+  const head = ['drill', 'broker', 'time to safe', 'lines missing', 'e-stops lost', 'unprompted cues', 'GO → next line', 'stale release served / obeyed by nodes'];
+  const cells = rows.map((r) => [r.drill, r.broker, r.timeToSafeMs === null ? 'n/a' : `${r.timeToSafeMs} ms`, String(r.linesMissing), String(r.estopsLost), String(r.unpromptedCues),
+    r.goToLineMs === null ? 'n/a' : `${r.goToLineMs} ms`, `${r.staleReleaseServed ? 'yes' : 'no'} / ${r.staleReleasesObeyed}`]);
+  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(width[i]!)).join(' | ')} |`;
+  const out = [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)];
+  const notes = rows.flatMap((r) => r.notes.map((n) => `  ${r.drill} (${r.broker}): ${n}`));
+  return out.join('\n') + (notes.length ? `\nnotes:\n${notes.join('\n')}` : '');
+}

@@ -1,0 +1,36 @@
+/**
+ * The crash drills as integration tests: real hub, node and broker processes, on Mosquitto (with
+ * persistence) and on the hub's embedded aedes broker (where the drill applies: that broker dies
+ * with the hub). After every failure, with an e-stop sent during it, the show must be safe, the
+ * e-stop must hold (hub and every node; arm refused), nothing may fire until the operator's GO,
+ * GO must resume the scene, and every line a node performed must be in a journal.
+ * `npm run chaos` runs the same drills (and the 10 s freeze on both brokers) and prints the table.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { World, EDGE_HAS_LATCH, EDGE_HAS_OUTBOX, type BrokerKind } from '../chaos/world.ts';
+import { PLANS, runDrill, formatTable } from '../chaos/drills.ts';
+
+const SLOW_ON: Record<string, BrokerKind[]> = { 'hub kill -STOP 10 s': ['mosquitto'] };
+
+describe.each(['mosquitto', 'aedes'] as BrokerKind[])('crash drills on %s', (kind) => {
+  let w: World;
+  beforeAll(async () => { w = new World(kind); await w.start(); }, 240000);
+  afterAll(async () => { await w?.stop(); });
+
+  const plans = PLANS.filter((p) => p.appliesTo.includes(kind) && (SLOW_ON[p.name]?.includes(kind) ?? true));
+  it.each(plans.map((p) => [p.name, p] as const))('%s: safe, the e-stop holds, nothing fires by itself, GO resumes, no line lost', async (_name, plan) => {
+    const r = await runDrill(w, plan);
+    console.log(formatTable([r]));
+    expect(r.notes).toEqual([]);
+    expect(r.timeToSafeMs).not.toBeNull();
+    expect(r.estopsLost).toBe(0);
+    // A node believing a stale retained release is the node's part (its e-stop latch, edge/estop-latch.ts).
+    if (EDGE_HAS_LATCH) expect(r.staleReleasesObeyed).toBe(0);
+    else console.log(`not asserted here: stale releases obeyed by nodes (${r.staleReleasesObeyed}) — this checkout has no node e-stop latch (edge/estop-latch.ts)`);
+    expect(r.unpromptedCues).toBe(0);
+    expect(r.goToLineMs).not.toBeNull();
+    // With the embedded broker, a line spoken while no broker exists survives only in the node's outbox (edge/outbox.ts).
+    if (EDGE_HAS_OUTBOX || !(kind === 'aedes' && plan.name.startsWith('hub kill -9'))) expect(r.linesMissing).toBe(0);
+    else console.log(`not asserted here: ${r.linesMissing} line(s) missing — spoken while the embedded broker was down, and this checkout has no node outbox (edge/outbox.ts)`);
+  }, 240000);
+});

@@ -43,7 +43,7 @@ export class NodeProc {
 
   start(): void {
     const p = spawn(process.execPath, [KUROKO, 'edge', '--show', SHOW, '--node', this.id, '--character', this.id, '--profile', SIM_PROFILE,
-      '--broker', this.url, '--no-model', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, KUROKO_LOG_FORMAT: 'json', KUROKO_VAR_DIR: this.varDir } });
+      '--broker', this.url, '--no-model', '--log-level', 'info', '--insecure'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, KUROKO_LOG_FORMAT: 'json', KUROKO_VAR_DIR: this.varDir } });
     createInterface({ input: p.stderr! }).on('line', (l) => {
       try { this.log.push(JSON.parse(l) as NodeLogLine); } catch { /* not a log record */ }
     });
@@ -113,7 +113,7 @@ export class World {
 
   startHub(): void {
     const broker = this.kind === 'mosquitto' ? ['--broker', this.url] : ['--port', String(this.port)];
-    const hub = spawn(process.execPath, [KUROKO, 'hub', '--show', CHAOS_SHOW, ...broker, '--journal-dir', this.journalDir, '--http-port', '0', '--log-level', 'warn'],
+    const hub = spawn(process.execPath, [KUROKO, 'hub', '--show', CHAOS_SHOW, ...broker, '--journal-dir', this.journalDir, '--http-port', '0', '--log-level', 'warn', '--insecure'],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUROKO_LOG_FORMAT: 'json' } });
     createInterface({ input: hub.stderr! }).on('line', (l) => { this.hubLog.push(l); if (this.hubLog.length > 500) this.hubLog.shift(); });
     this.hub = hub;

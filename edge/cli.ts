@@ -7,6 +7,7 @@ import { UsageError } from '../bin/errors.ts';
 import { checkId } from '../protocol/ids.ts';
 import { loadProfile } from '../firmware-config/profile.ts';
 import { EdgeNode } from './node.ts';
+import { defaultLatchFile, defaultVarDir } from './estop-input.ts';
 import { createHardware, createVoice } from './hardware/factory.ts';
 import { Adlibber } from './adlib.ts';
 
@@ -26,6 +27,9 @@ Options:
   --model DIR        the local model folder (default: the profile's model.dir, else the shipped int8 model)
   --no-model         do not load the local model (no ad-libs)
   --watchdog-ms N    go to the safe pose when hub heartbeats stop this long (default: profile, else 500)
+  --var-dir DIR      where the node keeps its state (default: $KUROKO_VAR_DIR, else ./var)
+  --estop-latch FILE the e-stop latch file (default: DIR/edge/{show}/{node}/estop-latch.json); an
+                     e-stop latched there survives a crash, a restart and a reboot
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help         this help
 
@@ -38,7 +42,7 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     options: {
       show: { type: 'string' }, node: { type: 'string' }, profile: { type: 'string' },
       broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' }, character: { type: 'string' },
-      'watchdog-ms': { type: 'string' },
+      'watchdog-ms': { type: 'string' }, 'var-dir': { type: 'string' }, 'estop-latch': { type: 'string' },
       'character-name': { type: 'string' }, persona: { type: 'string' }, model: { type: 'string' }, 'no-model': { type: 'boolean', default: false }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -71,7 +75,8 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     const name = values['character-name'] ?? character ?? node;
     adlib = await Adlibber.load({ id: character ?? node, name, persona: values.persona }, { dir: values.model ?? loaded.profile.model?.dir, log });
   }
-  const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs, adlib });
+  const latchFile = values['estop-latch'] ?? defaultLatchFile(show, node, values['var-dir'] ?? defaultVarDir());
+  const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs, adlib, latchFile });
   await edge.start();
   await new Promise<void>((resolve) => {
     const bye = (sig: string) => { log.info(`node ${node}: ${sig}, shutting down`); resolve(); };

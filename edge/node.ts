@@ -14,7 +14,10 @@ import {
 import type { LoadedProfile } from '../firmware-config/profile.ts';
 import type { HardwareBackend, SensorReading } from './hardware/types.ts';
 import type { SpeechEngine } from './voice/types.ts';
-import { SafetyGate, type SafetyEvent } from './safety.ts';
+import { SafetyGate } from './safety.ts';
+import { EstopLatch, FileLatchStore, MemoryLatchStore } from './estop-latch.ts';
+import { defaultLatchFile, obeyConsoleEstop, obeyEstopMessage } from './estop-input.ts';
+import { Outbox } from './outbox.ts';
 import { MotionController } from './motion.ts';
 import { CueExecutor } from './cue-executor.ts';
 import { ShowClock } from './show-clock.ts';
@@ -27,6 +30,7 @@ export interface EdgeNodeOptions {
   character?: string;
   brokerUrl: string;
   profile: LoadedProfile;
+  /** Handed to the safety gate, its only holder; the node never writes to it. */
   hardware: HardwareBackend;
   voice: SpeechEngine;
   logger: Logger;
@@ -34,7 +38,16 @@ export interface EdgeNodeOptions {
   watchdogMs?: number;
   /** The local model, to ad-lib in character when the hub cannot, and to react to sensors. */
   adlib?: Adlibber;
+  /** The e-stop latch file (default: var/edge/{show}/{node}/estop-latch.json under the var dir); null keeps it in memory only. */
+  latchFile?: string | null;
+  /** Transcript lines and cue acks kept while the broker is unreachable (default 1000). */
+  outboxLimit?: number;
 }
+
+/** What the node performed, waiting for the broker (see Outbox). */
+type Performed =
+  | { name: 'transcript'; payload: PayloadOf<'transcript'> }
+  | { name: 'nodeCueAck'; payload: PayloadOf<'nodeCueAck'> };
 
 /** A reading closer than this to the last one published waits for the 1 s refresh. */
 const TELEMETRY_DEADBAND: Record<SensorReading['kind'], number> = { distance: 2, temperature: 0.5 };
@@ -55,51 +68,57 @@ export class EdgeNode {
   readonly rejected = { count: 0 };
   private readonly cover: CoverForHub | null;
   private readonly lastTelemetry = new Map<string, { value: number; at: number }>();
+  readonly outbox: Outbox<Performed>;
 
   constructor(private readonly o: EdgeNodeOptions) {
     this.log = o.logger;
     const profile = o.profile.profile;
-    this.gate = new SafetyGate(profile, o.hardware, o.watchdogMs ?? profile.safety?.watchdogMs ?? 500);
-    this.motion = new MotionController(profile, o.hardware, this.gate);
+    const latchFile = o.latchFile === undefined ? defaultLatchFile(o.show, o.node) : o.latchFile;
+    const latch = new EstopLatch(latchFile === null ? new MemoryLatchStore() : new FileLatchStore(latchFile));
+    this.gate = new SafetyGate(profile, o.hardware, o.watchdogMs ?? profile.safety?.watchdogMs ?? 500, { latch });
+    this.motion = new MotionController(profile, this.gate);
+    this.outbox = new Outbox<Performed>({
+      limit: o.outboxLimit,
+      connected: () => !!this.client?.connected,
+      send: (p, delayedMs) => {
+        if (p.name === 'transcript') this.publish('transcript', {}, delayedMs ? { ...p.payload, delayedMs } : p.payload);
+        else this.publish('nodeCueAck', { node: o.node }, delayedMs ? { ...p.payload, delayedMs } : p.payload);
+      },
+    });
     this.executor = new CueExecutor({
-      profile, hardware: o.hardware, voice: o.voice, gate: this.gate, motion: this.motion, clock: this.clock,
+      profile, voice: o.voice, gate: this.gate, motion: this.motion, clock: this.clock,
       character: o.character,
       onLateLine: (cue) => this.cover?.speak('late-line', cue.scene) ?? false,
       sink: {
         ack: (cue, status, extra) => this.ack(cue, status, extra),
-        transcript: (line) => this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line }),
+        transcript: (line) => this.outbox.offer({ name: 'transcript', payload: { v: 1, node: o.node, ts: Date.now(), ...line } }),
       },
     });
     this.cover = o.adlib ? new CoverForHub({
       adlib: o.adlib, voice: o.voice, gate: this.gate, executor: this.executor, clock: this.clock, log: this.log,
       character: o.character ?? o.node,
-      publishLine: (line) => this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line }),
+      publishLine: (line) => this.outbox.offer({ name: 'transcript', payload: { v: 1, node: o.node, ts: Date.now(), ...line } }),
       publishEvent: (data) => this.publish('nodeEvent', { node: o.node, kind: 'adlib' }, { v: 1, kind: 'adlib', data, ts: Date.now() }),
     }) : null;
-    this.gate.on('state', (state: string, reason: string) => {
+    this.gate.on('state', (state, reason) => {
       this.log.info({ state, reason }, `node ${o.node} is ${state}: ${reason}`);
       this.publishState();
       this.cover?.followHub(state, reason);
     });
-    this.gate.on('event', (e: SafetyEvent) => {
+    this.gate.on('event', (e) => {
       if (e.kind === 'obstacle') this.cover?.speak('proximity');
       this.log.warn({ event: e.kind, ...e.data }, `safety event ${e.kind} on node ${o.node}`);
       this.publish('nodeEvent', { node: o.node, kind: e.kind }, { v: 1, kind: e.kind, data: e.data, ts: Date.now() });
     });
-    o.hardware.on('reading', (r: SensorReading) => {
-      // Safety sees every reading; the network only what changed, or a refresh each second.
-      this.gate.reading(r);
+    this.gate.on('reading', (r: SensorReading) => {
+      // The gate has acted on every reading already; the network gets what changed, or a refresh each second.
       const last = this.lastTelemetry.get(r.sensor);
       const now = Date.now();
       if (last && Math.abs(r.value - last.value) < TELEMETRY_DEADBAND[r.kind] && now - last.at < 1000) return;
       this.lastTelemetry.set(r.sensor, { value: r.value, at: now });
       this.publish('nodeTelemetry', { node: o.node, sensor: r.sensor }, { v: 1, sensor: r.sensor, value: r.value, unit: r.unit, ts: now });
     });
-    o.hardware.on('fault', (reason: string) => this.gate.hardwareFailed(reason));
-    o.hardware.on('recovered', () => this.gate.hardwareRecovered());
-    o.hardware.on('estop-input', (pressed: boolean) => this.gate.setEstopButton(pressed));
-    o.hardware.on('board-failsafe', (data: Record<string, unknown>) => this.publish('nodeEvent', { node: o.node, kind: 'board-failsafe' }, { v: 1, kind: 'board-failsafe', data, ts: Date.now() }));
-    o.hardware.on('motion', (data: Record<string, unknown>) => this.publish('nodeEvent', { node: o.node, kind: 'motion' }, { v: 1, kind: 'motion', data, ts: Date.now() }));
+    this.gate.on('report', (kind, data) => this.publish('nodeEvent', { node: o.node, kind }, { v: 1, kind, data, ts: Date.now() }));
   }
 
   get id(): string {
@@ -117,8 +136,7 @@ export class EdgeNode {
 
   async start(): Promise<void> {
     precompileValidators();
-    await this.o.hardware.open();
-    this.o.hardware.safe('start');
+    await this.gate.open();
     const { show, node } = this.o;
     this.client = connect(this.o.brokerUrl, {
       clientId: `kuroko-${show}-node-${node}`,
@@ -136,6 +154,8 @@ export class EdgeNode {
       client.subscribe(subs.map((n) => filter(show, n, { node })), { qos: 1 });
       this.publishBirth();
       this.publishState();
+      // What was performed while the broker was away goes out now, oldest first.
+      this.outbox.flush();
     });
     client.on('close', () => {
       // The next session gets a new birth/death sequence number, and its Will must carry it.
@@ -149,7 +169,7 @@ export class EdgeNode {
       lastError = e.message;
     });
     client.on('connect', () => { lastError = ''; });
-    client.on('message', (t, payload) => this.onMessage(t, payload));
+    client.on('message', (t, payload, packet) => this.onMessage(t, payload, packet.retain));
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 1000);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`node ${node}: could not reach the broker at ${this.o.brokerUrl} within 10 s; is it running? (start the hub, or pass --broker)`)), 10000);
@@ -157,7 +177,7 @@ export class EdgeNode {
     });
   }
 
-  private onMessage(t: string, payload: Buffer): void {
+  private onMessage(t: string, payload: Buffer, retained = false): void {
     const parsed = parseTopic(this.o.show, t);
     if (!parsed) return;
     try {
@@ -176,13 +196,13 @@ export class EdgeNode {
         }
         case 'estop': {
           const m = this.decoded('estop', t, payload);
-          if (m) this.gate.setRemoteEstop(m.active, m.reason ?? `by ${m.source}`);
+          if (m) obeyEstopMessage(this.gate, m, retained);
           return;
         }
         case 'consoleEstop': {
           // Nodes obey the console e-stop directly, so it works even when the hub is down.
           const m = this.decoded('consoleEstop', t, payload);
-          if (m) this.gate.setRemoteEstop(true, m.reason ?? 'console e-stop');
+          if (m) obeyConsoleEstop(this.gate, m);
           return;
         }
         case 'nodeCue': {
@@ -248,7 +268,7 @@ export class EdgeNode {
   }
 
   private ack(cue: string, status: CueAckStatusT, extra: { reason?: string; durationMs?: number } = {}): void {
-    this.publish('nodeCueAck', { node: this.o.node }, { v: 1, cue, node: this.o.node, status, ...extra, showTime: this.clock.showNow(), ts: Date.now() });
+    this.outbox.offer({ name: 'nodeCueAck', payload: { v: 1, cue, node: this.o.node, status, ...extra, showTime: this.clock.showNow(), ts: Date.now() } });
   }
 
   birth(): NodeBirthT {
@@ -260,7 +280,7 @@ export class EdgeNode {
       bdSeq: this.bdSeq,
       software: { name: 'kuroko-edge', version: SOFTWARE_VERSION },
       platform: p.platform,
-      hardware: this.o.hardware.kind,
+      hardware: this.gate.hardwareKind,
       configHash: this.o.profile.hash,
       capabilities: {
         actuators: [
@@ -294,6 +314,8 @@ export class EdgeNode {
       clockOffsetMs: this.clock.offsetMs,
       hubAgeMs: this.clock.hubAgeMs(),
       rssBytes: process.memoryUsage.rss(),
+      queueDropped: this.outbox.dropped,
+      refusedWrites: this.gate.refused.total,
       ts: Date.now(),
     });
   }
@@ -306,12 +328,12 @@ export class EdgeNode {
   }
 
   async stop(reason = 'node shut down'): Promise<void> {
+    // Safe outputs first (synchronously, inside shutdown), then everything else; the hardware is released last.
+    const shutdown = this.gate.shutdown(reason);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.cover?.close();
     this.executor.stopAll(reason);
     this.motion.close();
-    this.gate.close();
-    this.o.hardware.safe(reason);
     const client = this.client;
     if (client?.connected) {
       // A clean shutdown says so itself, since a clean disconnect suppresses the Last Will.
@@ -320,6 +342,6 @@ export class EdgeNode {
     }
     // Without a broker there is nothing to flush: close at once rather than wait on a reconnect.
     await client?.endAsync(!client.connected).catch(() => undefined);
-    await this.o.hardware.close();
+    await shutdown.catch(() => undefined);
   }
 }

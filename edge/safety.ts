@@ -115,6 +115,9 @@ export class SafetyGate extends EventEmitter<GateEvents> {
   /** ros2_control's words: active while armed, when leases may be lent. */
   get lifecycle(): 'inactive' | 'active' { return this.armed && this.state === 'armed' ? 'active' : 'inactive'; }
 
+  /** True while the gate's own safe-pose glide is still writing (after a watchdog or a disarm). */
+  get settling(): boolean { return this.glide.running; }
+
   /** May servos, LEDs and gestures move now? */
   canMove(): boolean { return this.lifecycle === 'active'; }
 

@@ -303,6 +303,7 @@ export class SafetyGate extends EventEmitter<GateEvents> {
     }
     const was = this.latch.latched;
     const d = this.latch.release(m);
+    this.latchFaultCuts();
     if (!d.ok) {
       if (was || !m.retained) this.event('release-refused', { reason: d.reason, retained: m.retained, ...(m.stamp ? { stamp: m.stamp } : {}) });
       this.update(d.reason);
@@ -311,6 +312,15 @@ export class SafetyGate extends EventEmitter<GateEvents> {
     if (was) this.event('release', { source: m.source ?? 'hub', ...(m.stamp ? { stamp: m.stamp } : {}) });
     this.update('e-stop released; arm again to move');
     return d;
+  }
+
+  /** The latch could not be stored while the node was armed: that is a fault, and a fault revokes. */
+  private latchFaultCuts(): void {
+    const error = this.latch.fault;
+    if (!error || !this.armed) return;
+    this.cut('fault', `fault: ${error}`);
+    this.event('latch-fault', { error });
+    this.update(`fault: ${error}`);
   }
 
   /** The physical e-stop button (debounced by the backend). Trips locally, asking nobody. */

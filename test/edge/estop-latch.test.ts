@@ -177,4 +177,23 @@ describe('e-stop latch in the gate', () => {
     expect(gate.state).toBe('ready');
     gate.close();
   });
+
+  it('a latch that fails while armed (a release it cannot store) revokes like any fault; recovering does not revive old leases', () => {
+    const { fs: f, failing } = faultyFs();
+    const hw = new SimHardware(profile);
+    const gate = new SafetyGate(profile, hw, 60000, { latch: new EstopLatch(new FileLatchStore(join(tmp(), 'estop-latch.json'), f)) });
+    gate.hubHeartbeat();
+    expect(gate.arm().ok).toBe(true);
+    const lease = gate.acquire('motion')!;
+    failing.add('renameSync');
+    gate.release({ retained: false, stamp: s(1, 1) }); // not latched: accepted, but the file cannot be written
+    expect(gate.state).toBe('fault');
+    expect(lease.alive).toBe(false);
+    failing.clear();
+    gate.release({ retained: false, stamp: s(1, 2) }); // the disk is back
+    expect(gate.state).toBe('ready');
+    expect(lease.alive).toBe(false);
+    expect(lease.writeServo('head-pan', 92)).toBeNull();
+    gate.close();
+  });
 });

@@ -23,11 +23,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { ProfileT, ServoT, MotorT, LedT } from '../firmware-config/profile-schema.ts';
+import type { ProfileT, LedT } from '../firmware-config/profile-schema.ts';
 import type { HardwareBackend, Rgb, SensorReading } from './hardware/types.ts';
 import { CommandLease, type LeasePort } from './command-lease.ts';
 import { EstopLatch, type EstopSource, type ReleaseDecision, type ReleaseMessage, type Stamp } from './estop-latch.ts';
 import { SafePoseGlide } from './safe-pose.ts';
+import { ActuatorLimits } from './actuator-limits.ts';
 import { CUT_CAUSES, type GateEvents, type RevokeCause, type SafetyEvent, type SafetyEventData, type SafetyEventKind, type SafetyState } from './safety-events.ts';
 
 export type { SafetyState, SafetyEvent, GateEvents, RevokeCause } from './safety-events.ts';
@@ -58,8 +59,7 @@ export class SafetyGate extends EventEmitter<GateEvents> {
   private watchdog: NodeJS.Timeout | null = null;
   private lastState: SafetyState = 'init';
   private lastReason = 'starting';
-  private readonly servos = new Map<string, ServoT>();
-  private readonly motors = new Map<string, MotorT>();
+  readonly limits: ActuatorLimits;
   private readonly leds = new Map<string, LedT>();
   /** Last angle written to each servo, and when (the speed limit is measured from it). */
   private readonly written = new Map<string, { angle: number; at: number }>();
@@ -75,8 +75,7 @@ export class SafetyGate extends EventEmitter<GateEvents> {
     super();
     this.#hw = hardware;
     this.now = opts.now ?? (() => performance.now());
-    for (const s of profile.servos ?? []) this.servos.set(s.id, s);
-    for (const m of profile.motors ?? []) this.motors.set(m.id, m);
+    this.limits = new ActuatorLimits(profile);
     for (const l of profile.leds ?? []) this.leds.set(l.id, l);
     this.glide = new SafePoseGlide((id, angle) => this.writeServoNow(id, angle), FRAME_MS);
     this.latch = opts.latch ?? new EstopLatch();
@@ -148,29 +147,24 @@ export class SafetyGate extends EventEmitter<GateEvents> {
   private readonly port: LeasePort = {
     alive: (lease) => this.isAlive(lease),
     servo: (lease, id, angle) => {
-      const s = this.servos.get(id);
+      const s = this.limits.servos.get(id);
       if (!this.isAlive(lease) || !s) return this.refuse(lease);
-      const prev = this.servoPosition(id);
-      const wanted = Number.isFinite(angle) ? Math.min(s.max, Math.max(s.min, angle)) : prev;
+      // The speed limit counts from the last write; a late frame may not turn into a jump (two frames at most).
       const last = this.written.get(id);
       const dt = Math.min(last ? this.now() - last.at : FRAME_MS, FRAME_MS * 2);
-      // A small allowance keeps timer jitter from stalling a move at full speed.
-      const maxStep = (s.maxSpeed * dt) / 1000 + 1e-9;
-      const applied = Math.abs(wanted - prev) <= maxStep ? wanted : prev + Math.sign(wanted - prev) * maxStep;
-      this.writeServoNow(id, Math.min(s.max, Math.max(s.min, applied)));
+      this.writeServoNow(id, this.limits.servoToward(s, this.servoPosition(id), angle, dt));
       return this.servoPosition(id);
     },
     motor: (lease, id, duty) => {
-      const m = this.motors.get(id);
-      if (!this.isAlive(lease) || !m) return this.refuse(lease);
-      const d = this.canDrive() ? this.limitMotor(id, duty).duty : 0;
+      if (!this.isAlive(lease) || !this.limits.motors.has(id)) return this.refuse(lease);
+      const d = this.canDrive() ? this.limits.motor(id, duty).duty : 0;
       this.#hw.writeMotor(id, d);
       return d;
     },
     led: (lease, id, color, brightness) => {
       if (!this.isAlive(lease) || !this.leds.has(id)) return this.refuse(lease) !== null;
-      const c = (v: number) => Math.round(Math.min(255, Math.max(0, Number.isFinite(v) ? v : 0)));
-      this.#hw.writeLed(id, { r: c(color.r), g: c(color.g), b: c(color.b) }, Math.min(1, Math.max(0, Number.isFinite(brightness) ? brightness : 0)));
+      const v = this.limits.led(color, brightness);
+      this.#hw.writeLed(id, v.color, v.brightness);
       return true;
     },
   };
@@ -187,7 +181,7 @@ export class SafetyGate extends EventEmitter<GateEvents> {
 
   /** The angle last written to a servo (its rest angle before any write). */
   servoPosition(id: string): number {
-    return this.written.get(id)?.angle ?? this.servos.get(id)?.rest ?? 0;
+    return this.written.get(id)?.angle ?? this.limits.servos.get(id)?.rest ?? 0;
   }
 
   private writeServoNow(id: string, angle: number): void {
@@ -221,7 +215,7 @@ export class SafetyGate extends EventEmitter<GateEvents> {
   }
 
   private stopMotors(): void {
-    for (const id of this.motors.keys()) {
+    for (const id of this.limits.motors.keys()) {
       try { this.#hw.writeMotor(id, 0); } catch { /* keep going: the next motor must stop too */ }
     }
   }
@@ -230,7 +224,7 @@ export class SafetyGate extends EventEmitter<GateEvents> {
   private controlledStop(): void {
     this.stopMotors();
     this.allDark();
-    this.glide.start([...this.servos.values()].map((servo) => ({ servo, from: this.servoPosition(servo.id) })), this.now);
+    this.glide.start([...this.limits.servos.values()].map((servo) => ({ servo, from: this.servoPosition(servo.id) })), this.now);
   }
 
   private cut(cause: RevokeCause, reason: string): void {
@@ -381,30 +375,9 @@ export class SafetyGate extends EventEmitter<GateEvents> {
   }
 
   // ---- limits (for planning and reports; every write is limited again above) -----
-  /** Clamps a servo angle into the profile's range. */
-  limitServo(id: string, angle: number): { angle: number; clamped: boolean } {
-    const s = this.servos.get(id);
-    if (!s) throw new Error(`unknown servo "${id}"`);
-    if (!Number.isFinite(angle)) return { angle: s.rest, clamped: true };
-    const a = Math.min(s.max, Math.max(s.min, angle));
-    return { angle: a, clamped: a !== angle };
-  }
-
-  /** The largest step a servo may take in dtMs at its speed limit. */
-  maxServoStep(id: string, dtMs: number): number {
-    const s = this.servos.get(id);
-    if (!s) throw new Error(`unknown servo "${id}"`);
-    return (s.maxSpeed * dtMs) / 1000;
-  }
-
-  /** Clamps a motor duty to ±maxDuty. */
-  limitMotor(id: string, duty: number): { duty: number; clamped: boolean } {
-    const m = this.motors.get(id);
-    if (!m) throw new Error(`unknown motor "${id}"`);
-    if (!Number.isFinite(duty)) return { duty: 0, clamped: true };
-    const d = Math.min(m.maxDuty, Math.max(-m.maxDuty, duty));
-    return { duty: d, clamped: d !== duty };
-  }
+  limitServo(id: string, angle: number): { angle: number; clamped: boolean } { return this.limits.servo(id, angle); }
+  maxServoStep(id: string, dtMs: number): number { return this.limits.servoStep(id, dtMs); }
+  limitMotor(id: string, duty: number): { duty: number; clamped: boolean } { return this.limits.motor(id, duty); }
 
   reportLimit(data: SafetyEventData['limit']): void {
     this.event('limit', data);

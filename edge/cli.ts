@@ -2,6 +2,8 @@
  * `kuroko edge`: runs one edge node.
  */
 import { parseArgs } from 'node:util';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createLogger } from '../bin/log.ts';
 import { UsageError } from '../bin/errors.ts';
 import { checkId } from '../protocol/ids.ts';
@@ -76,6 +78,13 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     adlib = await Adlibber.load({ id: character ?? node, name, persona: values.persona }, { dir: values.model ?? loaded.profile.model?.dir, log });
   }
   const latchFile = values['estop-latch'] ?? defaultLatchFile(show, node, values['var-dir'] ?? defaultVarDir());
+  // A node that could not latch an e-stop would find out at the worst moment: say so before it starts.
+  try {
+    mkdirSync(dirname(latchFile), { recursive: true });
+    accessSync(dirname(latchFile), constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`cannot write the e-stop latch folder ${dirname(latchFile)} (${(e as Error).message}); make it writable, or pass --var-dir DIR or --estop-latch FILE`);
+  }
   const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs, adlib, latchFile });
   await edge.start();
   await new Promise<void>((resolve) => {

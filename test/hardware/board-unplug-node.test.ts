@@ -25,7 +25,7 @@ describe('a board unplugged mid-motion under a real node process', () => {
     const board = await startBoardNode({ brokerUrl: hub.brokerUrl, show: 'quick', node: 'ann' });
     const rec = await recorder(hub.brokerUrl, [filter('quick', 'nodeEvent', { node: 'ann' })]);
     try {
-      await waitFor('node ready', () => hub.registry.get('ann')?.state === 'ready', 30_000);
+      await waitFor('node ready', () => hub.registry.get('ann')?.state === 'ready', 60_000);
       await waitFor('armed', async () => (await hub.console.run('arm')).ok && hub.registry.get('ann')?.state === 'armed', 10_000);
       const at = hub.showNow() + 100;
       hub.publish('nodeCue', { node: 'ann' }, { v: 1, id: newCueId(), scene: 'hello', seq: 0, at, deadline: at + 1000, ts: Date.now(), kind: 'motion', params: { servos: { pan: 160 }, motors: { wheel: 0.4 }, durationMs: 4000 } });
@@ -46,5 +46,5 @@ describe('a board unplugged mid-motion under a real node process', () => {
       await board.stop();
       await hub.stop();
     }
-  }, 90_000);
+  }, 150_000);
 });

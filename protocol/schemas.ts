@@ -185,10 +185,11 @@ export const NodeEvent = obj({
 }, 'QoS 1. Something happened on a node: watchdog, limit, motion, fault, ...');
 
 // ---- show-wide ---------------------------------------------------------------
-export const EstopStamp = Type.Object({
-  epoch: Type.Integer({ minimum: 0, description: 'the hub run (persisted, increases on every hub start)' }),
-  seq: Type.Integer({ minimum: 0, description: 'increases with every e-stop and release within the epoch' }),
-}, { additionalProperties: false, description: 'ordering stamp: compare epoch first, then seq' });
+/** Orders e-stops and releases across hub restarts: compare epoch first, then seq. */
+export const EstopStamp = obj({
+  epoch: Type.Integer({ minimum: 0, description: 'the hub start count, persisted in its journal directory; grows on every hub start' }),
+  seq: Type.Integer({ minimum: 0, description: 'grows with every e-stop and release this hub issues' }),
+}, 'order of an e-stop or release');
 
 export const Estop = obj({
   v: V,
@@ -197,7 +198,7 @@ export const Estop = obj({
   reason: Type.Optional(Type.String({ maxLength: 500 })),
   stamp: Type.Optional(EstopStamp),
   ts: Ts,
-}, 'Retained, QoS 1. active=true stops every node and holds; active=false (release) leaves nodes disarmed.');
+}, 'Retained, QoS 1. active=true stops every node and holds; active=false (release) leaves nodes disarmed. A node accepts a release only live (not retained) and stamped newer than the last e-stop it saw.');
 
 export const TranscriptLine = obj({
   v: V,
@@ -281,6 +282,7 @@ export type NodeCommandT = Static<typeof NodeCommand>;
 export type TelemetryT = Static<typeof Telemetry>;
 export type NodeEventT = Static<typeof NodeEvent>;
 export type EstopT = Static<typeof Estop>;
+export type EstopStampT = Static<typeof EstopStamp>;
 export type TranscriptLineT = Static<typeof TranscriptLine>;
 export type ShowStateT = Static<typeof ShowState>;
 export type ConsoleReplyT = Static<typeof ConsoleReply>;

@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // A private node var dir (e-stop latches) per test file.
+    setupFiles: ['test/helpers/isolated-var-dir.ts'],
     testTimeout: 60000,
     hookTimeout: 90000,
     // Integration tests start brokers and node processes: on two cores, run files two at a time.

@@ -2,11 +2,14 @@
  * `kuroko edge`: runs one edge node.
  */
 import { parseArgs } from 'node:util';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createLogger } from '../bin/log.ts';
 import { UsageError } from '../bin/errors.ts';
 import { checkId } from '../protocol/ids.ts';
 import { loadProfile } from '../firmware-config/profile.ts';
 import { EdgeNode } from './node.ts';
+import { defaultLatchFile, defaultVarDir } from './estop-input.ts';
 import { createHardware, createVoice } from './hardware/factory.ts';
 import { Adlibber } from './adlib.ts';
 import { nodeSecurity, SECURITY_HELP } from './security-options.ts';
@@ -28,6 +31,9 @@ ${SECURITY_HELP}
   --model DIR        the local model folder (default: the profile's model.dir, else the shipped int8 model)
   --no-model         do not load the local model (no ad-libs)
   --watchdog-ms N    go to the safe pose when hub heartbeats stop this long (default: profile, else 500)
+  --var-dir DIR      where the node keeps its state (default: $KUROKO_VAR_DIR, else ./var)
+  --estop-latch FILE the e-stop latch file (default: DIR/edge/{show}/{node}/estop-latch.json); an
+                     e-stop latched there survives a crash, a restart and a reboot
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help         this help
 
@@ -40,7 +46,7 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     options: {
       show: { type: 'string' }, node: { type: 'string' }, profile: { type: 'string' },
       broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' }, character: { type: 'string' },
-      'watchdog-ms': { type: 'string' },
+      'watchdog-ms': { type: 'string' }, 'var-dir': { type: 'string' }, 'estop-latch': { type: 'string' },
       credentials: { type: 'string' }, ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, insecure: { type: 'boolean', default: false },
       'character-name': { type: 'string' }, persona: { type: 'string' }, model: { type: 'string' }, 'no-model': { type: 'boolean', default: false }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
@@ -75,7 +81,15 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
     const name = values['character-name'] ?? character ?? node;
     adlib = await Adlibber.load({ id: character ?? node, name, persona: values.persona }, { dir: values.model ?? loaded.profile.model?.dir, log });
   }
-  const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs, adlib, security });
+  const latchFile = values['estop-latch'] ?? defaultLatchFile(show, node, values['var-dir'] ?? defaultVarDir());
+  // A node that could not latch an e-stop would find out at the worst moment: say so before it starts.
+  try {
+    mkdirSync(dirname(latchFile), { recursive: true });
+    accessSync(dirname(latchFile), constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`cannot write the e-stop latch folder ${dirname(latchFile)} (${(e as Error).message}); make it writable, or pass --var-dir DIR or --estop-latch FILE`);
+  }
+  const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs, adlib, latchFile, security });
   await edge.start();
   await new Promise<void>((resolve) => {
     const bye = (sig: string) => { log.info(`node ${node}: ${sig}, shutting down`); resolve(); };

@@ -5,12 +5,15 @@
  */
 import type { CueT, CueAckStatusT, TranscriptLineT } from '../protocol/index.ts';
 import type { ProfileT } from '../firmware-config/profile-schema.ts';
-import type { HardwareBackend } from './hardware/types.ts';
 import type { SpeechEngine } from './voice/types.ts';
 import type { SafetyGate } from './safety.ts';
 import type { MotionController } from './motion.ts';
 import type { ShowClock } from './show-clock.ts';
 import { emotionColor } from './emotion-colors.ts';
+import { CUT_CAUSES } from './safety-events.ts';
+
+/** Cues that write to the hardware (through a lease), and so need the node armed. */
+const GATED_KINDS: ReadonlySet<CueT['kind']> = new Set(['motion', 'gesture', 'light']);
 
 export interface CueSink {
   ack(cue: string, status: CueAckStatusT, extra?: { reason?: string; durationMs?: number }): void;
@@ -36,12 +39,12 @@ export class CueExecutor {
   private readonly seen = new SeenIds();
   private readonly running = new Map<string, Running>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  private readonly kinds = new Map<string, CueT['kind']>();
   readonly duplicatesDropped = { count: 0 };
 
   constructor(
     private readonly deps: {
       profile: ProfileT;
-      hardware: HardwareBackend;
       voice: SpeechEngine;
       gate: SafetyGate;
       motion: MotionController;
@@ -52,7 +55,12 @@ export class CueExecutor {
       onLateLine?: (cue: CueT) => boolean;
     },
   ) {
-    deps.gate.on('stop-all', (reason: string) => this.stopAll(reason));
+    // A cut (e-stop, fault) ends every cue; a disarm or the watchdog ends the cues that move or
+    // light something (their leases are dead), while a line being spoken goes on: a voice does not move.
+    deps.gate.on('revoked', (cause, reason) => {
+      if (CUT_CAUSES.has(cause)) this.stopAll(reason);
+      else this.stopGated(`${cause}: ${reason}`);
+    });
   }
 
   get runningCount(): number {
@@ -69,8 +77,7 @@ export class CueExecutor {
     const { gate, profile } = this.deps;
     const state = gate.state;
     if (state === 'estopped' || state === 'fault') return `node is ${state} (${gate.reason})`;
-    const needsArm = cue.kind === 'motion' || cue.kind === 'gesture';
-    if (needsArm && state !== 'armed') return `node is not armed (state ${state}): nothing moves until the show is armed`;
+    if (GATED_KINDS.has(cue.kind) && state !== 'armed') return `node is not armed (state ${state}): nothing moves until the show is armed`;
     if (cue.kind === 'motion') {
       for (const id of Object.keys(cue.params.servos ?? {})) {
         if (!profile.servos?.some((s) => s.id === id)) return `no servo "${id}" on this node (has: ${(profile.servos ?? []).map((s) => s.id).join(', ') || 'none'})`;
@@ -103,8 +110,10 @@ export class CueExecutor {
     }
     sink.ack(cue.id, 'accepted');
     const delay = Math.max(0, cue.at - now);
+    this.kinds.set(cue.id, cue.kind);
     const t = setTimeout(() => {
       this.scheduled.delete(cue.id);
+      this.kinds.delete(cue.id);
       void this.start(cue);
     }, delay);
     this.scheduled.set(cue.id, t);
@@ -128,18 +137,19 @@ export class CueExecutor {
   }
 
   private async perform(cue: CueT, signal: AbortSignal): Promise<void> {
-    const { sink, motion, hardware, voice, gate, profile, clock } = this.deps;
+    const { sink, motion, voice, gate, profile, clock } = this.deps;
     switch (cue.kind) {
       case 'line': {
         const p = cue.params;
         const emotionLed = profile.leds?.find((l) => l.emotion);
-        if (emotionLed && p.emotion) hardware.writeLed(emotionLed.id, emotionColor(p.emotion), 0.3 + 0.7 * (p.intensity ?? 0.6));
+        // LED policy: lights need the arm like any output; a disarmed node speaks in the dark.
+        if (emotionLed && p.emotion) gate.acquire(`cue:${cue.id}`)?.writeLed(emotionLed.id, emotionColor(p.emotion), 0.3 + 0.7 * (p.intensity ?? 0.6));
         const startShowTime = clock.showNow();
         const utterance = await voice.speak({ text: p.text, language: p.language }, signal);
         sink.ack(cue.id, 'started', { durationMs: utterance.durationMs });
         sink.transcript({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs });
         const jaw = profile.servos?.find((s) => s.role === 'jaw');
-        if (jaw && utterance.envelope && gate.canMove()) void motion.followEnvelope(jaw.id, utterance.envelope);
+        if (jaw && utterance.envelope) void motion.followEnvelope(jaw.id, utterance.envelope);
         await utterance.done;
         return;
       }
@@ -156,15 +166,18 @@ export class CueExecutor {
         const frames = profile.gestures![cue.params.name]!;
         sink.ack(cue.id, 'started', { durationMs: frames.reduce((a, f) => a + f.ms, 0) });
         for (const f of frames) {
-          if (signal.aborted || !gate.canMove()) return;
+          if (signal.aborted) return;
+          if (!gate.canMove()) throw new Error(`gesture ${cue.params.name} cut short: the node is ${gate.state}`);
           await motion.moveServos(f.servos ?? {}, f.ms);
         }
         return;
       }
       case 'light': {
         const p = cue.params;
+        const lease = gate.acquire(`cue:${cue.id}`);
+        if (!lease) throw new Error(`node is ${gate.state}: lights need the node armed`);
         sink.ack(cue.id, 'started', { durationMs: p.fadeMs ?? 0 });
-        hardware.writeLed(p.led, hexToRgb(p.color ?? '#ffffff'), p.brightness);
+        lease.writeLed(p.led, hexToRgb(p.color ?? '#ffffff'), p.brightness);
         await sleep(p.fadeMs ?? 0, signal);
         return;
       }
@@ -184,7 +197,20 @@ export class CueExecutor {
       this.deps.sink.ack(id, 'failed', { reason });
     }
     this.scheduled.clear();
+    this.kinds.clear();
     for (const r of this.running.values()) r.abort.abort(reason);
+  }
+
+  /** Ends the scheduled and running cues that need the arm (their leases were revoked). */
+  private stopGated(reason: string): void {
+    for (const [id, t] of this.scheduled) {
+      if (!GATED_KINDS.has(this.kinds.get(id)!)) continue;
+      clearTimeout(t);
+      this.scheduled.delete(id);
+      this.kinds.delete(id);
+      this.deps.sink.ack(id, 'failed', { reason });
+    }
+    for (const r of this.running.values()) if (GATED_KINDS.has(r.cue.kind)) r.abort.abort(reason);
   }
 }
 

@@ -9,13 +9,17 @@ import {
   SOFTWARE_VERSION, type ChannelName, type PayloadOf, type NodeBirthT, type CueAckStatusT, type NodeStateT,
 } from '../protocol/index.ts';
 import { Endpoint, type ConnectionOptions } from '../protocol/endpoint.ts';
+import { precompileValidators } from '../protocol/codec.ts';
 import { controlHook } from '../protocol/signing.ts';
 import { tlsForUrl, type ClientSecurity } from '../protocol/credentials.ts';
 import { TokenBucket } from '../protocol/rate-limit.ts';
 import type { LoadedProfile } from '../firmware-config/profile.ts';
 import type { HardwareBackend, SensorReading } from './hardware/types.ts';
 import type { SpeechEngine } from './voice/types.ts';
-import { SafetyGate, type SafetyEvent } from './safety.ts';
+import { SafetyGate } from './safety.ts';
+import { EstopLatch, FileLatchStore, MemoryLatchStore } from './estop-latch.ts';
+import { defaultLatchFile, obeyConsoleEstop, obeyEstopMessage } from './estop-input.ts';
+import { Outbox } from './outbox.ts';
 import { MotionController } from './motion.ts';
 import { CueExecutor } from './cue-executor.ts';
 import { ShowClock } from './show-clock.ts';
@@ -28,6 +32,7 @@ export interface EdgeNodeOptions {
   character?: string;
   brokerUrl: string;
   profile: LoadedProfile;
+  /** Handed to the safety gate, its only holder; the node never writes to it. */
   hardware: HardwareBackend;
   voice: SpeechEngine;
   logger: Logger;
@@ -39,7 +44,16 @@ export interface EdgeNodeOptions {
   connection?: Partial<Pick<ConnectionOptions, 'username' | 'password' | 'tls' | 'hooks'>>;
   /** User name, password, TLS and the show key (protocol/credentials.ts); none on an --insecure stage. */
   security?: ClientSecurity;
+  /** The e-stop latch file (default: var/edge/{show}/{node}/estop-latch.json under the var dir); null keeps it in memory only. */
+  latchFile?: string | null;
+  /** Transcript lines and cue acks kept while the broker is unreachable (default 1000). */
+  outboxLimit?: number;
 }
+
+/** What the node performed, waiting for the broker (see Outbox). */
+type Performed =
+  | { name: 'transcript'; payload: PayloadOf<'transcript'> }
+  | { name: 'nodeCueAck'; payload: PayloadOf<'nodeCueAck'> };
 
 /** A reading closer than this to the last one published waits for the 1 s refresh. */
 const TELEMETRY_DEADBAND: Record<SensorReading['kind'], number> = { distance: 2, temperature: 0.5 };
@@ -62,14 +76,25 @@ export class EdgeNode {
   private readonly lastTelemetry = new Map<string, { value: number; at: number }>();
   /** Refusal log lines are bounded: a flood of forged messages must not become a flood of lines. */
   private readonly refusalLog = new TokenBucket(5, 10);
+  readonly outbox: Outbox<Performed>;
 
   constructor(private readonly o: EdgeNodeOptions) {
     this.log = o.logger;
     const profile = o.profile.profile;
-    this.gate = new SafetyGate(profile, o.hardware, o.watchdogMs ?? profile.safety?.watchdogMs ?? 500);
-    this.motion = new MotionController(profile, o.hardware, this.gate);
+    const latchFile = o.latchFile === undefined ? defaultLatchFile(o.show, o.node) : o.latchFile;
+    const latch = new EstopLatch(latchFile === null ? new MemoryLatchStore() : new FileLatchStore(latchFile));
+    this.gate = new SafetyGate(profile, o.hardware, o.watchdogMs ?? profile.safety?.watchdogMs ?? 500, { latch });
+    this.motion = new MotionController(profile, this.gate);
+    this.outbox = new Outbox<Performed>({
+      limit: o.outboxLimit,
+      connected: () => !!this.endpoint?.connected,
+      send: (p, delayedMs) => {
+        if (p.name === 'transcript') this.publish('transcript', {}, delayedMs ? { ...p.payload, delayedMs } : p.payload);
+        else this.publish('nodeCueAck', { node: o.node }, delayedMs ? { ...p.payload, delayedMs } : p.payload);
+      },
+    });
     this.executor = new CueExecutor({
-      profile, hardware: o.hardware, voice: o.voice, gate: this.gate, motion: this.motion, clock: this.clock,
+      profile, voice: o.voice, gate: this.gate, motion: this.motion, clock: this.clock,
       character: o.character,
       onLateLine: (cue) => this.cover?.speak('late-line', cue.scene) ?? false,
       sink: {
@@ -77,40 +102,35 @@ export class EdgeNode {
         transcript: (line) => {
           // The node's own record of what it performed (the crash drills compare it with the hub's journal).
           this.log.info({ performed: { cue: line.cue, scene: line.scene, text: line.text } }, `performed: ${line.text}`);
-          this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line });
+          this.outbox.offer({ name: 'transcript', payload: { v: 1, node: o.node, ts: Date.now(), ...line } });
         },
       },
     });
     this.cover = o.adlib ? new CoverForHub({
       adlib: o.adlib, voice: o.voice, gate: this.gate, executor: this.executor, clock: this.clock, log: this.log,
       character: o.character ?? o.node,
-      publishLine: (line) => this.publish('transcript', {}, { v: 1, node: o.node, ts: Date.now(), ...line }),
+      publishLine: (line) => this.outbox.offer({ name: 'transcript', payload: { v: 1, node: o.node, ts: Date.now(), ...line } }),
       publishEvent: (data) => this.publish('nodeEvent', { node: o.node, kind: 'adlib' }, { v: 1, kind: 'adlib', data, ts: Date.now() }),
     }) : null;
-    this.gate.on('state', (state: string, reason: string) => {
+    this.gate.on('state', (state, reason) => {
       this.log.info({ state, reason }, `node ${o.node} is ${state}: ${reason}`);
       this.publishState();
       this.cover?.followHub(state, reason);
     });
-    this.gate.on('event', (e: SafetyEvent) => {
+    this.gate.on('event', (e) => {
       if (e.kind === 'obstacle') this.cover?.speak('proximity');
       this.log.warn({ event: e.kind, ...e.data }, `safety event ${e.kind} on node ${o.node}`);
       this.publish('nodeEvent', { node: o.node, kind: e.kind }, { v: 1, kind: e.kind, data: e.data, ts: Date.now() });
     });
-    o.hardware.on('reading', (r: SensorReading) => {
-      // Safety sees every reading; the network only what changed, or a refresh each second.
-      this.gate.reading(r);
+    this.gate.on('reading', (r: SensorReading) => {
+      // The gate has acted on every reading already; the network gets what changed, or a refresh each second.
       const last = this.lastTelemetry.get(r.sensor);
       const now = Date.now();
       if (last && Math.abs(r.value - last.value) < TELEMETRY_DEADBAND[r.kind] && now - last.at < 1000) return;
       this.lastTelemetry.set(r.sensor, { value: r.value, at: now });
       this.publish('nodeTelemetry', { node: o.node, sensor: r.sensor }, { v: 1, sensor: r.sensor, value: r.value, unit: r.unit, ts: now });
     });
-    o.hardware.on('fault', (reason: string) => this.gate.hardwareFailed(reason));
-    o.hardware.on('recovered', () => this.gate.hardwareRecovered());
-    o.hardware.on('estop-input', (pressed: boolean) => this.gate.setEstopButton(pressed));
-    o.hardware.on('board-failsafe', (data: Record<string, unknown>) => this.publish('nodeEvent', { node: o.node, kind: 'board-failsafe' }, { v: 1, kind: 'board-failsafe', data, ts: Date.now() }));
-    o.hardware.on('motion', (data: Record<string, unknown>) => this.publish('nodeEvent', { node: o.node, kind: 'motion' }, { v: 1, kind: 'motion', data, ts: Date.now() }));
+    this.gate.on('report', (kind, data) => this.publish('nodeEvent', { node: o.node, kind }, { v: 1, kind, data, ts: Date.now() }));
   }
 
   get id(): string {
@@ -122,8 +142,8 @@ export class EdgeNode {
   }
 
   async start(): Promise<void> {
-    await this.o.hardware.open();
-    this.o.hardware.safe('start');
+    precompileValidators();
+    await this.gate.open();
     const { show, node } = this.o;
     const ep = new Endpoint({
       url: this.o.brokerUrl, show, clientId: `kuroko-${show}-node-${node}`, reporter: `node/${node}`, name: `node ${node}`,
@@ -142,7 +162,11 @@ export class EdgeNode {
     this.endpoint = ep;
     // The next session gets a new birth/death sequence number (the endpoint recomputes the Will after this).
     ep.on('close', () => { this.bdSeq = (this.bdSeq + 1) % 256; });
-    ep.on('connect', () => this.log.info({ broker: this.o.brokerUrl, bdSeq: this.bdSeq }, `node ${node} connected to ${this.o.brokerUrl}`));
+    ep.on('connect', () => {
+      this.log.info({ broker: this.o.brokerUrl, bdSeq: this.bdSeq }, `node ${node} connected to ${this.o.brokerUrl}`);
+      // What was performed while the broker was away goes out now, oldest first.
+      this.outbox.flush();
+    });
     ep.on('rejected', ({ topic: t, error }) => {
       this.rejected.count++;
       const dropped = this.refusalLog.takeReporting();
@@ -161,9 +185,10 @@ export class EdgeNode {
       this.gate.hubHeartbeat();
     });
     ep.handle('hubState', (m) => this.log.info({ hub: m.status, epoch: m.epoch }, `hub is ${m.status}`));
-    ep.handle('estop', (m) => this.gate.setRemoteEstop(m.active, m.reason ?? `by ${m.source}`));
+    // A retained release is a stored value, never an operator's act: the latch decides (edge/estop-input.ts).
+    ep.handle('estop', (m, ctx) => obeyEstopMessage(this.gate, m, ctx.retained));
     // Nodes obey the console e-stop directly, so it works even when the hub is down.
-    ep.handle('consoleEstop', (m) => this.gate.setRemoteEstop(true, m.reason ?? 'console e-stop'));
+    ep.handle('consoleEstop', (m) => obeyConsoleEstop(this.gate, m));
     ep.handle('nodeCue', (m) => this.executor.receive(m), { params: { node } });
     ep.handle('nodeCmd', (m) => this.command(m), { params: { node } });
     // What is said on stage is what the local model answers to.
@@ -195,7 +220,7 @@ export class EdgeNode {
   }
 
   private ack(cue: string, status: CueAckStatusT, extra: { reason?: string; durationMs?: number } = {}): void {
-    this.publish('nodeCueAck', { node: this.o.node }, { v: 1, cue, node: this.o.node, status, ...extra, showTime: this.clock.showNow(), ts: Date.now() });
+    this.outbox.offer({ name: 'nodeCueAck', payload: { v: 1, cue, node: this.o.node, status, ...extra, showTime: this.clock.showNow(), ts: Date.now() } });
   }
 
   birth(): NodeBirthT {
@@ -207,7 +232,7 @@ export class EdgeNode {
       bdSeq: this.bdSeq,
       software: { name: 'kuroko-edge', version: SOFTWARE_VERSION },
       platform: p.platform,
-      hardware: this.o.hardware.kind,
+      hardware: this.gate.hardwareKind,
       configHash: this.o.profile.hash,
       capabilities: {
         actuators: [
@@ -245,6 +270,8 @@ export class EdgeNode {
       clockOffsetMs: this.clock.offsetMs,
       hubAgeMs: this.clock.hubAgeMs(),
       rssBytes: process.memoryUsage.rss(),
+      queueDropped: this.outbox.dropped,
+      refusedWrites: this.gate.refused.total,
       ts: Date.now(),
     });
   }
@@ -254,14 +281,14 @@ export class EdgeNode {
   }
 
   async stop(reason = 'node shut down'): Promise<void> {
+    // Safe outputs first (synchronously, inside shutdown), then everything else; the hardware is released last.
+    const shutdown = this.gate.shutdown(reason);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.cover?.close();
     this.executor.stopAll(reason);
     this.motion.close();
-    this.gate.close();
-    this.o.hardware.safe(reason);
     // A clean shutdown says so itself (a clean disconnect suppresses the Will); bounded, broker or not.
     await this.endpoint?.stop({ channel: 'nodeState', params: { node: this.o.node }, payload: this.lostState(reason) });
-    await this.o.hardware.close();
+    await shutdown.catch(() => undefined);
   }
 }

@@ -6,7 +6,9 @@
 import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../bin/log.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
@@ -95,10 +97,13 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   hub.on('ensemble-report', (r: StageReport) => out(`${clock()}  ! ${r.message}`));
   hub.on('council', (r: CouncilResult) => out(`${clock()}  = council answer to "${r.question}" (${r.answer.name}): ${r.answer.line}`));
 
+  // The demo's nodes are simulated and live for one run: each run gets fresh e-stop latches, so an
+  // e-stop left latched by the last run does not block this one's arm (a robot's own node keeps its latch).
+  const varDir = mkdtempSync(join(tmpdir(), 'kuroko-demo-'));
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
       '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
-      '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!,
+      '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--var-dir', varDir, '--log-level', values['log-level']!,
       ...(sec.store ? ['--credentials', sec.store.bundleFile(c.node)] : ['--insecure'])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, sig) => { if (!stopping) out(`${clock()}  ! node process ${c.node} exited (${sig ?? code})`); });
     return child;

@@ -96,6 +96,8 @@ export const NodeHeartbeat = obj({
   clockOffsetMs: Type.Number({ description: 'estimated show-clock offset (show time = local monotonic + offset)' }),
   hubAgeMs: Type.Union([Type.Number(), Type.Null()], { description: 'age of the last hub heartbeat' }),
   rssBytes: Type.Number(),
+  queueDropped: Type.Optional(Type.Integer({ minimum: 0, description: 'transcript lines and cue acks dropped (oldest first) from the queue kept while the broker was unreachable, since start' })),
+  refusedWrites: Type.Optional(Type.Integer({ minimum: 0, description: 'hardware writes refused by the safety gate (revoked command interfaces), since start' })),
   ts: Ts,
 }, 'QoS 0, 1 Hz.');
 
@@ -164,6 +166,7 @@ export const CueAck = obj({
   reason: Type.Optional(Type.String({ maxLength: 500 })),
   durationMs: Type.Optional(Type.Number({ description: 'with started: how long the node expects the cue to run' })),
   showTime: ShowTime,
+  delayedMs: Type.Optional(Type.Number({ minimum: 0, description: 'set when the node queued this ack while the broker was unreachable: how long it waited; showTime and ts are the original ones' })),
   ts: Ts,
 }, 'QoS 1.');
 
@@ -218,6 +221,7 @@ export const TranscriptLine = obj({
   source: Type.Union([Type.Literal('hub'), Type.Literal('adlib')]),
   startShowTime: ShowTime,
   durationMs: Type.Number(),
+  delayedMs: Type.Optional(Type.Number({ minimum: 0, description: 'set when the node queued this line while the broker was unreachable: how long it waited; startShowTime and ts are the original ones' })),
   ts: Ts,
 }, 'QoS 1. One line as it was performed.');
 

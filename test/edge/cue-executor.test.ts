@@ -19,13 +19,13 @@ afterEach(() => { closers.splice(0).forEach((c) => c()); });
 function rig() {
   const hw = new SimHardware(profile);
   const gate = new SafetyGate(profile, hw, 60000);
-  const motion = new MotionController(profile, hw, gate);
+  const motion = new MotionController(profile, gate);
   const clock = new ShowClock();
   clock.observe(10000, 'epoch-a'); // show time = local + (10000 - now)
   const acks: { cue: string; status: string; reason?: string; at: number }[] = [];
   const lines: string[] = [];
   const ex = new CueExecutor({
-    profile, hardware: hw, voice: new SimVoice(5, 50), gate, motion, clock,
+    profile, voice: new SimVoice(5, 50), gate, motion, clock,
     sink: { ack: (cue, status, extra) => acks.push({ cue, status, reason: extra?.reason, at: clock.showNow() }), transcript: (l) => lines.push(l.text) },
   });
   closers.push(() => { motion.close(); gate.close(); });
@@ -92,7 +92,7 @@ describe('cue executor', () => {
     ex.receive(cue(clock, 'line', { character: 'kenzaki', text: 'A long line that is being spoken right now.' }, 10));
     ex.receive(cue(clock, 'gesture', { name: 'nod' }, 300));
     await settle(60);
-    gate.setRemoteEstop(true, 'test');
+    gate.estop('hub', 'test');
     await settle(50);
     const failed = acks.filter((a) => a.status === 'failed');
     expect(failed).toHaveLength(2);

@@ -18,8 +18,8 @@ function rig(p: ProfileT = profile) {
   const gate = new SafetyGate(p, hw, 500);
   const events: SafetyEvent[] = [];
   const states: string[] = [];
-  gate.on('event', (e: SafetyEvent) => events.push(e));
-  gate.on('state', (s: string) => states.push(s));
+  gate.on('event', (e) => events.push(e));
+  gate.on('state', (s) => states.push(s));
   const safeCalls = vi.spyOn(hw, 'safe');
   return { hw, gate, events, states, safeCalls };
 }
@@ -56,7 +56,7 @@ describe('safety gate: e-stop', () => {
     gate.hubHeartbeat();
     gate.arm();
     hw.writeMotor('left-wheel', 0.5);
-    gate.setRemoteEstop(true, 'test');
+    gate.estop('hub', 'test');
     expect(gate.state).toBe('estopped');
     expect(safeCalls).toHaveBeenCalledTimes(1);
     expect(hw.motors.get('left-wheel')).toBe(0);
@@ -69,20 +69,20 @@ describe('safety gate: e-stop', () => {
     const { gate } = rig();
     gate.hubHeartbeat();
     gate.arm();
-    gate.setRemoteEstop(true);
-    gate.setRemoteEstop(false);
+    gate.estop('hub', 'test');
+    gate.release({ retained: false });
     expect(gate.state).toBe('ready');
     expect(gate.canMove()).toBe(false);
     expect(gate.arm().ok).toBe(true);
   });
 
-  it('stop-all is emitted so running cues end', () => {
+  it('every lease is revoked with a cut cause, so running cues end', () => {
     const { gate } = rig();
     const stops: string[] = [];
-    gate.on('stop-all', (r: string) => stops.push(r));
+    gate.on('revoked', (cause, r) => stops.push(`${cause}/${r}`));
     gate.hubHeartbeat();
-    gate.setRemoteEstop(true, 'smoke');
-    expect(stops).toEqual(['e-stop: smoke']);
+    gate.estop('hub', 'smoke');
+    expect(stops).toEqual(['estop/e-stop: smoke']);
   });
 
   it('the physical button trips locally and stays latched until released and the button is out', () => {
@@ -91,12 +91,12 @@ describe('safety gate: e-stop', () => {
     gate.arm();
     gate.setEstopButton(true);
     expect(gate.state).toBe('estopped');
-    gate.setRemoteEstop(false); // a release while the button is still pressed
+    gate.release({ retained: false }); // a release while the button is still pressed
     expect(gate.state).toBe('estopped');
     expect(gate.arm().ok).toBe(false);
     gate.setEstopButton(false); // pulling the button out does not release by itself
     expect(gate.state).toBe('estopped');
-    gate.setRemoteEstop(false);
+    gate.release({ retained: false });
     expect(gate.state).toBe('ready');
     expect(events.map((e) => e.kind)).toContain('estop-button');
   });
@@ -108,8 +108,8 @@ describe('safety gate: watchdog', () => {
 
   it('disarms and brings the safe pose when hub heartbeats stop for 500 ms', () => {
     const { gate, hw, events } = rig();
-    const safePose = vi.fn();
-    gate.on('safe-pose', safePose);
+    const revoked = vi.fn();
+    gate.on('revoked', revoked);
     gate.hubHeartbeat();
     gate.arm();
     hw.writeMotor('left-wheel', 0.4);
@@ -120,7 +120,7 @@ describe('safety gate: watchdog', () => {
     vi.advanceTimersByTime(101);
     expect(gate.state).toBe('init');
     expect(gate.canMove()).toBe(false);
-    expect(safePose).toHaveBeenCalledTimes(1);
+    expect(revoked).toHaveBeenCalledWith('watchdog', expect.stringMatching(/watchdog/));
     expect(hw.motors.get('left-wheel')).toBe(0);
     expect(events.find((e) => e.kind === 'watchdog')).toBeDefined();
     // Heartbeats returning do not re-arm.
@@ -202,7 +202,7 @@ describe('motion controller under the gate', () => {
   it('never exceeds a servo speed limit or range, whatever the cue asks', async () => {
     const hw = new SimHardware(profile);
     const gate = new SafetyGate(profile, hw, 60000);
-    const motion = new MotionController(profile, hw, gate);
+    const motion = new MotionController(profile, gate);
     const written: { t: number; a: number }[] = [];
     const orig = hw.writeServo.bind(hw);
     hw.writeServo = (id, a) => { if (id === 'head-pan') written.push({ t: performance.now(), a }); orig(id, a); };
@@ -226,12 +226,12 @@ describe('motion controller under the gate', () => {
   it('an e-stop mid-move stops writing at once', async () => {
     const hw = new SimHardware(profile);
     const gate = new SafetyGate(profile, hw, 60000);
-    const motion = new MotionController(profile, hw, gate);
+    const motion = new MotionController(profile, gate);
     gate.hubHeartbeat();
     gate.arm();
     const move = motion.moveServos({ arm: 170 }, 2000);
     await new Promise((r) => setTimeout(r, 100));
-    gate.setRemoteEstop(true, 'test');
+    gate.estop('hub', 'test');
     const movesAtStop = hw.moves;
     await move; // resolves when cancelled
     await new Promise((r) => setTimeout(r, 100));
@@ -244,7 +244,7 @@ describe('motion controller under the gate', () => {
   it('nothing moves while disarmed', async () => {
     const hw = new SimHardware(profile);
     const gate = new SafetyGate(profile, hw, 60000);
-    const motion = new MotionController(profile, hw, gate);
+    const motion = new MotionController(profile, gate);
     gate.hubHeartbeat();
     await motion.moveServos({ arm: 100 }, 100);
     motion.driveMotors({ 'left-wheel': 0.5 });

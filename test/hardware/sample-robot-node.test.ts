@@ -60,8 +60,9 @@ describe('the sample robot profile on emulated boards', () => {
         params: { servos: { 'head-pan': 120 }, motors: { 'left-wheel': 0.5 }, durationMs: 2000 },
       });
       // 120° on a 544–2400 µs servo is 1781 µs on pin 9 (timer 1, OCR1A); the wheel's PWM is on the base's pin 5.
-      await waitFor('head-pan at 120°', async () => EmulatedUno.hardwarePulseUs(await head.state(), 9) === Math.round(544 + (120 * 1856) / 180), 10000);
+      // The wheel first: it turns only for the cue's 2 s, which the servo's glide to 120° also takes.
       await waitFor('left wheel driven', async () => ((await base.state()).pwm['5'] ?? 0) > 100, 10000);
+      await waitFor('head-pan at 120°', async () => EmulatedUno.hardwarePulseUs(await head.state(), 9) === Math.round(544 + (120 * 1856) / 180), 10000);
 
       await hub.console.run('estop', { reason: 'test' });
       await waitFor('node e-stopped', () => hub.registry.get('ann')?.state === 'estopped', 5000);

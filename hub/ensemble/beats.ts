@@ -85,8 +85,9 @@ const INTENT_CUES: Record<Exclude<BeatIntent, 'any'>, { en: RegExp; ja: RegExp }
 
 const NEGATION = {
   en: /\b(never|not|no|n't|don'?t|won'?t|nothing|neither|nor|hardly)\b|n't\b/i,
-  // Japanese negates after the word: …じゃない, …ではない, …ません, …なかった, 嫌い.
-  ja: /(ない|ません|なかった|ず[、。]|嫌い|きらい)/,
+  // Japanese negates after the word: …じゃない, …ではない, …ません, …なかった, 嫌い. Not 危ない or
+  // 少ない: a negative verb or adjective ending only (kana before ない).
+  ja: /(じゃない|ではない|くない|ません|なかった|しない|できない|いない|らない|かない|がない|わない|たない|まない|ばない|さない|てない|ず[、。]|嫌い|きらい)/,
 };
 
 /** Splits a line into clauses, so a negation or an act is read where the hint is. */
@@ -134,14 +135,17 @@ export function judgeBeat(beat: BeatLike, line: string, o: JudgeOptions = {}): B
     if (!m) continue;
     const clause = clauseAround(line, m);
     const clauseStart = line.indexOf(clause);
-    if (negated(clause, m, clauseStart, lang)) { negatedHint ??= k; continue; }
+    // A refusal is a negation by nature ("No, I will not take the ferry").
+    if (intent !== 'refuse' && negated(clause, m, clauseStart, lang)) { negatedHint ??= k; continue; }
     said = { keyword: k, m };
     break;
   }
   if (!said) {
     return { hit: false, intent, reason: negatedHint ? `"${negatedHint}" is said but negated` : `no hint said as a whole word (${beat.keywords.join(', ')})` };
   }
-  if (!lineDoes(intent, line, o.language)) {
+  // The act is read around the hint, not in it: "増水" or "flood" alone does not make a warning.
+  const rest = `${line.slice(0, said.m.index)}□${line.slice(said.m.end)}`;
+  if (!lineDoes(intent, rest, o.language ?? lang)) {
     return { hit: false, intent, keyword: said.keyword, reason: `"${said.keyword}" is said, but the line does not ${intentWords[intent]}` };
   }
   return { hit: true, intent, keyword: said.keyword, how: 'keyword', reason: `"${said.keyword}" said${intent === 'any' ? '' : ` and the line does ${intentWords[intent]}`}` };

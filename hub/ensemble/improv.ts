@@ -11,7 +11,7 @@ import type { EnsembleClock } from './clock.ts';
 import { nodeGesture, type Character } from './character.ts';
 import { Director, type ImprovSpec, type NextSpeaker, type Beat, type MustSay } from './director.ts';
 import type { MemoryBank } from './memory.ts';
-import { keywords } from './memory.ts';
+import { isRepeatOf } from './language.ts';
 import { turnPrompt } from './prompt.ts';
 import { parseTurn, TurnStats, type Turn, type ParseStatus } from './turn.ts';
 import { inferEmotion, EMOTION_GESTURE } from './emotion.ts';
@@ -408,13 +408,5 @@ function normLine(s: string): string {
 }
 
 function isRepeat(line: string, recent: string[]): boolean {
-  const k = keywords(line);
-  return recent.some((r) => {
-    if (r === line) return true;
-    const rk = keywords(r);
-    if (k.size < 3 || rk.size < 3) return false;
-    let both = 0;
-    for (const w of k) if (rk.has(w)) both++;
-    return both / (k.size + rk.size - both) >= 0.8;
-  });
+  return recent.some((r) => isRepeatOf(line, r));
 }

@@ -9,6 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { normalizeEmotion, resolveEmotion, type Emotion } from './emotion.ts';
 import { findCharacter, type Character } from './character.ts';
+import { maxLineChars, truncateAtSentence } from './language.ts';
 
 export const TurnSchema = Type.Object({
   speaker: Type.String({ minLength: 1, maxLength: 80 }),
@@ -43,6 +44,7 @@ export interface ParseResult {
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validateRaw = ajv.compile(TurnSchema);
 
+/** The English limit; language.ts gives each language its own (Japanese counts 80 characters). */
 export const MAX_LINE_CHARS = 240;
 
 /** Counts of parse outcomes, regenerations and fallbacks; the eval and the hub report them. */
@@ -148,8 +150,9 @@ function finish(expected: Character, line: string, emotionLabel: string | undefi
   }
   let clean = cleanLine(line, cast);
   if (clean !== line.trim()) { if (status === 'valid') status = 'repaired'; notes.push('line cleaned'); }
-  if (clean.length > MAX_LINE_CHARS) {
-    clean = truncateAtSentence(clean, MAX_LINE_CHARS);
+  const max = maxLineChars(expected.persona.language);
+  if ([...clean].length > max) {
+    clean = truncateAtSentence(clean, max);
     status = 'repaired';
     notes.push('line shortened');
   }
@@ -244,12 +247,6 @@ export function cleanLine(line: string, cast: readonly Character[]): string {
   }
   t = t.replace(/^["'“”‘’「『]+|["'“”‘’」』]+$/g, '').trim();
   return t.replace(/\s+/g, ' ').replace(/\s+([、。！？!?.,])/g, '$1');
-}
-
-function truncateAtSentence(t: string, max: number): string {
-  const head = t.slice(0, max);
-  const end = Math.max(head.lastIndexOf('. '), head.lastIndexOf('! '), head.lastIndexOf('? '));
-  return end > 20 ? head.slice(0, end + 1) : head.replace(/\s+\S*$/, '') + '…';
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

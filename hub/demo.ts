@@ -92,7 +92,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
 
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
-      '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
+      '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(c.language ? ['--language', c.language] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
       '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, sig) => { if (!stopping) out(`${clock()}  ! node process ${c.node} exited (${sig ?? code})`); });
     return child;

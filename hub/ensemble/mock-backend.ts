@@ -143,7 +143,9 @@ export class MockImproviser implements TextBackend {
     const known = [...text.matchAll(/^Known: (.*)$/gm)].map((m) => m[1]!);
     const topic = /\bthe ([a-z]{3,})/.exec(q.toLowerCase())?.[1] ?? [...keywords(q)].filter((w) => w.length > 3 && !/^(should|would|could|shall|must|what|which|wait)$/.test(w))[0] ?? 'question';
     let line: string;
-    if (kind === 'council-synthesis') {
+    if (/^Language: ja\b/m.test(text)) {
+      line = this.councilJa(kind, role, risk, deep, known, text, q, rng);
+    } else if (kind === 'council-synthesis') {
       const takes = [...text.matchAll(/^([A-Z][A-Z .'-]+): \((\w+)\) (.*)$/gm)];
       const decision = takes.find((t) => t[2] === 'decision')?.[3] ?? takes[0]?.[3] ?? 'we act';
       const caution = takes.find((t) => t[2] === 'analysis')?.[3];
@@ -162,6 +164,22 @@ export class MockImproviser implements TextBackend {
     const { emotion, intensity } = inferEmotion(line);
     if (json) return JSON.stringify({ speaker: me, line, emotion, intensity });
     return ` (${emotion} ${intensity.toFixed(1)}) ${line}`;
+  }
+
+  /** A council take or answer in Japanese (original text, same logic as the English one). */
+  private councilJa(kind: string, role: string, risk: string, deep: boolean, known: string[], text: string, q: string, rng: Rng): string {
+    const topic = words(q, 'ja').find((w) => JA_WORD.test(w) && !JA_COMMON.has(w)) ?? 'この件';
+    if (kind === 'council-synthesis') {
+      const takes = [...text.matchAll(/^(\S+): \((\w+)\) (.*)$/gm)];
+      const decision = takes.find((t) => t[2] === 'decision')?.[3] ?? takes[0]?.[3] ?? '動く';
+      const caution = takes.some((t) => t[2] === 'analysis');
+      return `私たちの答え：${decision.split(/[。！；]/)[0]!.trim()}${caution ? '。ただし慎重に' : ''}。`;
+    }
+    if (role === 'decision') return risk === 'high' ? `今すぐ${topic}に賭ける。運は勇気ある者に味方する。` : risk === 'low' ? `安全になるまで${topic}は待つ。` : `${topic}をやってみる。ただし引き返す道は残す。`;
+    if (role === 'analysis') return deep ? `${topic}には危険が三つある。時間、天気、そして私たち自身だ。二つ目が一番悪い。` : `${topic}は危ない。賭ける量を半分にしたい。`;
+    if (role === 'intelligence') return known.length ? `知っていること：${known[0]!.replace(/[。.!！]+$/, '')}。` : `${topic}について噂を二つ聞いた。一つは本当だ。`;
+    if (role === 'coordination') return `まず${topic}に何が必要か、一人ずつ言おう。それから一緒に決めよう。`;
+    return `${topic}について私の考えは、${pick(rng, ['慎重にならいい', 'まだだ', 'みんな一緒ならいい'])}。`;
   }
 }
 

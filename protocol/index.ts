@@ -3,3 +3,4 @@ export * from './ids.ts';
 export * from './schemas.ts';
 export * from './topics.ts';
 export * from './codec.ts';
+export * from './speech-rate.ts';

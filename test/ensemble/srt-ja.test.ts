@@ -48,7 +48,7 @@ describe('SRT and Japanese timing', () => {
     const performed: TranscriptLineT[] = lines.map((l, i) => {
       const who = cast.find((c) => c.name === l.speaker)!;
       const durationMs = voice.durationOf(l.text, { language: 'ja' });
-      const line = { character: who.id, text: l.text, scene: 'ja', cue: `s${i + 1}`, source: 'hub' as const, startShowTime: t, durationMs };
+      const line = { v: 1 as const, node: who.node, character: who.id, text: l.text, scene: 'ja', cue: `s${i + 1}`, source: 'hub' as const, startShowTime: t, durationMs, ts: 0 };
       t += durationMs + 400;
       return line;
     });

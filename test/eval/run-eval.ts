@@ -76,7 +76,7 @@ for (const sc of scenarios) {
 
 // Emotion labels, per language: the backend labels each line; an unknown label falls back to the lexicon.
 // emotion-labels.jsonl is English; emotion-labels.<lang>.jsonl holds another language (ja).
-const labelFiles = readdirSync(HERE).filter((f) => /^emotion-labels(\.[a-z]{2})?\.jsonl$/.test(f)).sort();
+const labelFiles = readdirSync(HERE).filter((f) => /^emotion-labels(\.[a-z]{2})?\.jsonl$/.test(f)).sort((a, b) => a.length - b.length || a.localeCompare(b)); // English first
 const emotionByLanguage: { language: string; file: string; n: number; backend: ReturnType<typeof emotionPrf>; lexicon: ReturnType<typeof emotionPrf> }[] = [];
 for (const file of labelFiles) {
   const language = /^emotion-labels\.([a-z]{2})\.jsonl$/.exec(file)?.[1] ?? 'en';

@@ -14,6 +14,8 @@ export interface AdlibCharacter {
   id: string;
   name: string;
   persona?: string;
+  /** The character's language ('ja', 'en'); default: Japanese when the name is written in Japanese. */
+  language?: string;
 }
 
 /** What the model is nudged with for each reason: a stage direction before the character's turn. */
@@ -32,14 +34,33 @@ const FALLBACK: Record<AdlibReason, { en: string; ja: string }> = {
 
 const JAPANESE = /[\u3040-\u30ff\u3400-\u9fff]/;
 
+/**
+ * What of a small model's line can be spoken: stage directions in brackets dropped (（驚いて）,
+ * (aside), [exit]), an unclosed bracket cut; null when broken bytes (U+FFFD) or no words remain,
+ * or when a Japanese character wrote no Japanese.
+ */
+export function speakableAdlib(text: string, japanese: boolean): string | null {
+  if (text.includes('\ufffd')) return null;
+  let t = text.replace(/[（(［[][^）)］\]]*[）)］\]]/g, ' ');
+  t = t.replace(/[（(［[].*$/, '').replace(/[）)］\]]/g, '').replace(/\s+/g, ' ').trim();
+  if (japanese) t = t.replace(/\s+/g, '');
+  if (!/\p{L}/u.test(t)) return null;
+  if (japanese && [...t].filter((c) => JAPANESE.test(c)).length < 4) return null;
+  return t;
+}
+
 export class Adlibber {
   private readonly heard: string[] = [];
   private seed = 1;
   readonly speakerName: string;
 
+  readonly japanese: boolean;
+
   constructor(private readonly lm: CausalLM, readonly character: AdlibCharacter, private readonly log?: Logger) {
-    // The shipped model learned speaker prefixes as Shakespeare writes them: upper case.
-    this.speakerName = JAPANESE.test(character.name) ? character.name : character.name.toUpperCase();
+    this.japanese = character.language ? character.language.toLowerCase().startsWith('ja') : JAPANESE.test(character.name);
+    // The shipped model learned speaker prefixes as Shakespeare writes them (upper case), and
+    // Japanese scripts as 名前 + full-width space: a Japanese character gets the Japanese form.
+    this.speakerName = JAPANESE.test(character.name) || this.japanese ? character.name : character.name.toUpperCase();
   }
 
   /** Loads the model (the shipped int8 one by default), logging progress. */
@@ -73,21 +94,21 @@ export class Adlibber {
     const direction = reason === 'hub-lost' ? DIRECTIONS[reason] : `${DIRECTIONS[reason]} ${this.character.name}.`;
     const context = [...this.heard.slice(-6), `[${direction}]`];
     const prompt = adlibPrompt({ name: this.speakerName, persona: this.character.persona }, context);
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const r = await this.lm.complete(prompt, {
           maxNewTokens: 40, temperature: 0.8, topK: 40, repetitionPenalty: 1.2,
           seed: this.seed++, stop: [...ADLIB_STOP], timeBudgetMs: Math.max(50, timeBudgetMs - (performance.now() - t0)),
         });
-        const text = extractLine(r.text, this.speakerName);
-        // A line of a word or two is noise from a small model; ask once more.
-        if ([...text].length >= 6) return { text, fromModel: true, ms: performance.now() - t0 };
+        const text = speakableAdlib(extractLine(r.text, this.speakerName), this.japanese);
+        // A line of a word or two, or a stage direction only, is noise from a small model; ask again.
+        if (text && [...text].length >= 6) return { text, fromModel: true, ms: performance.now() - t0 };
       } catch (e) {
         this.log?.warn({ err: (e as Error).message }, 'local model failed; using a fallback line');
         break;
       }
     }
-    const lang = JAPANESE.test(this.character.name) ? 'ja' : 'en';
+    const lang = this.japanese ? 'ja' : 'en';
     return { text: FALLBACK[reason][lang], fromModel: false, ms: performance.now() - t0 };
   }
 }

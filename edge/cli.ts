@@ -28,6 +28,7 @@ ${SECURITY_HELP}
   --character ID     the character this node plays (reported in its birth)
   --character-name NAME  the character's name, as the local model speaks it (default: the id)
   --persona TEXT     a line about the character, for the local model
+  --language CODE    the character's language for ad-libs and the voice (en, ja; default: from the name's script)
   --model DIR        the local model folder (default: the profile's model.dir, else the shipped int8 model)
   --no-model         do not load the local model (no ad-libs)
   --watchdog-ms N    go to the safe pose when hub heartbeats stop this long (default: profile, else 500)
@@ -48,7 +49,7 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
       broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' }, character: { type: 'string' },
       'watchdog-ms': { type: 'string' }, 'var-dir': { type: 'string' }, 'estop-latch': { type: 'string' },
       credentials: { type: 'string' }, ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, insecure: { type: 'boolean', default: false },
-      'character-name': { type: 'string' }, persona: { type: 'string' }, model: { type: 'string' }, 'no-model': { type: 'boolean', default: false }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'character-name': { type: 'string' }, persona: { type: 'string' }, language: { type: 'string' }, model: { type: 'string' }, 'no-model': { type: 'boolean', default: false }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -79,7 +80,8 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
   let adlib: Adlibber | undefined;
   if (!values['no-model'] && loaded.profile.model?.enabled !== false) {
     const name = values['character-name'] ?? character ?? node;
-    adlib = await Adlibber.load({ id: character ?? node, name, persona: values.persona }, { dir: values.model ?? loaded.profile.model?.dir, log });
+    if (values.language !== undefined && !/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(values.language)) throw new UsageError(`--language "${values.language}" is not a language code; use e.g. en or ja`);
+    adlib = await Adlibber.load({ id: character ?? node, name, persona: values.persona, ...(values.language ? { language: values.language } : {}) }, { dir: values.model ?? loaded.profile.model?.dir, log });
   }
   const latchFile = values['estop-latch'] ?? defaultLatchFile(show, node, values['var-dir'] ?? defaultVarDir());
   // A node that could not latch an e-stop would find out at the worst moment: say so before it starts.

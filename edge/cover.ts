@@ -57,7 +57,8 @@ export class CoverForHub {
       try {
         const { text, fromModel, ms } = await adlib.line(reason);
         const startShowTime = this.d.clock.showNow();
-        const u = await this.d.voice.speak({ text }, new AbortController().signal);
+        // A Japanese character's ad-lib is spoken by the Japanese voice (its kanji read by MeCab, voice/reading.ts).
+        const u = await this.d.voice.speak({ text, ...(adlib.japanese ? { language: 'ja' } : {}) }, new AbortController().signal);
         this.d.log.info({ reason, text, fromModel, ms: Math.round(ms) }, `${this.d.character} ad-libs (${reason}): ${text}`);
         this.d.publishLine({ character: this.d.character, text, scene, cue: null, source: 'adlib', startShowTime, durationMs: u.durationMs });
         this.d.publishEvent({ reason, text, fromModel, generationMs: Math.round(ms) });

@@ -145,7 +145,7 @@ export class CueExecutor {
         // LED policy: lights need the arm like any output; a disarmed node speaks in the dark.
         if (emotionLed && p.emotion) gate.acquire(`cue:${cue.id}`)?.writeLed(emotionLed.id, emotionColor(p.emotion), 0.3 + 0.7 * (p.intensity ?? 0.6));
         const startShowTime = clock.showNow();
-        const utterance = await voice.speak({ text: p.text, language: p.language }, signal);
+        const utterance = await voice.speak({ text: p.text, language: p.language, ...(p.reading ? { reading: p.reading } : {}) }, signal);
         sink.ack(cue.id, 'started', { durationMs: utterance.durationMs });
         sink.transcript({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs });
         const jaw = profile.servos?.find((s) => s.role === 'jaw');

@@ -116,7 +116,10 @@ export const Profile = Type.Object({
   gestures: Type.Optional(Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Array(GestureFrame, { minItems: 1 }))),
   voice: Type.Optional(Type.Object({
     engine: Type.Union([Type.Literal('sim'), Type.Literal('espeak-ng')]),
-    msPerChar: Type.Optional(Type.Number({ minimum: 1, maximum: 1000 })),
+    msPerChar: Type.Optional(Type.Number({ minimum: 1, maximum: 1000, description: 'sim voice: one rate for every language (default: the measured rate per language)' })),
+    rates: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9+_-]{1,40}$' }), Type.Number({ minimum: 1, maximum: 1000 }), { description: 'ms per spoken character by language code or voice name (a Japanese line counts its kana reading), e.g. { en: 69, ja: 136 }' })),
+    voices: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' }), Type.String({ pattern: '^[A-Za-z0-9+_/-]{1,60}$' }), { description: 'espeak-ng voice by language code, e.g. { ja: ja, en: en-gb }' })),
+    output: Type.Optional(Type.Union([Type.Literal('aplay'), Type.Literal('null')], { description: 'espeak-ng: play through aplay, or keep the timing silently (no speaker); default aplay when installed' })),
     device: Type.Optional(Type.String({ description: 'audio output (ALSA device)' })),
   }, strict)),
   safety: Type.Optional(Type.Object({

@@ -3,6 +3,7 @@
  * edge node per cast member as a child process, and the show performed scene by scene with the
  * live transcript and node states printed. Another terminal can drive it with mosquitto_pub.
  */
+import { loadReadings, readingsLoaded, showNeedsReadings } from './readings.ts';
 import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +81,12 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const ensemble = attachEnsemble(hub, { showFile: values.show!, backend: model.backend, style: model.style });
   const out = (s: string) => process.stdout.write(s + '\n');
   await hub.start();
+  // Japanese lines go to the nodes with their kana reading: build the dictionary before the first line.
+  if (showNeedsReadings(show)) {
+    const t = Date.now();
+    await loadReadings().catch((e: Error) => log.warn({ err: e.message }, 'kana readings unavailable: nodes read kanji themselves'));
+    if (readingsLoaded()) process.stdout.write(`  readings kana readings of Japanese lines ready (kuromoji, ${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
+  }
   const web = await startWebOrStopHub(hub, webOptions);
   const brokerPort = hub.broker!.port;
   const names = Object.fromEntries(show.cast.map((c) => [c.id, c.name]));
@@ -102,7 +109,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const varDir = mkdtempSync(join(tmpdir(), 'kuroko-demo-'));
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
-      '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
+      '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(c.language ? ['--language', c.language] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
       '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--var-dir', varDir, '--log-level', values['log-level']!,
       ...(sec.store ? ['--credentials', sec.store.bundleFile(c.node)] : ['--insecure'])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, sig) => { if (!stopping) out(`${clock()}  ! node process ${c.node} exited (${sig ?? code})`); });
@@ -124,12 +131,12 @@ export async function runDemoCli(argv: string[]): Promise<number> {
 
   try {
     // Wait for every node to come up and hear the hub (a node still in init refuses to arm).
-    const upBy = Date.now() + 30000;
+    const upBy = Date.now() + 90000; // a loaded machine (CI, a small board) can take a while to start four nodes
     const up = (node: string) => hub.registry.isOnline(node) && hub.registry.get(node)?.state !== 'init';
     while (show.cast.some((c) => !up(c.node))) {
       if (Date.now() > upBy) {
         const missing = show.cast.filter((c) => !up(c.node)).map((c) => c.node);
-        throw new Error(`nodes did not come up within 30 s: ${missing.join(', ')}`);
+        throw new Error(`nodes did not come up within 90 s: ${missing.join(', ')}`);
       }
       if (interrupted) throw new Error('interrupted');
       await sleep(50);

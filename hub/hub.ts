@@ -3,6 +3,7 @@
  * node registry, plays cues, answers console commands and journals what was performed.
  * It is the one place these parts are wired together; each part has one job.
  */
+import { loadReadings, showNeedsReadings } from './readings.ts';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -152,6 +153,9 @@ export class Hub extends EventEmitter {
 
   async start(): Promise<void> {
     const { show } = this.o.show;
+    // Japanese lines go out with their kana reading once kuromoji is built (in the background:
+    // until then a node reads its lines itself, readings.ts).
+    if (showNeedsReadings(this.o.show)) void loadReadings().catch((e: Error) => this.log.warn({ err: e.message }, 'kana readings unavailable'));
     if (this.o.brokerUrl) this.brokerUrl = this.o.brokerUrl;
     else {
       const security = this.security.brokerSecurity();

@@ -5,6 +5,7 @@
  * Cues go to nodes ahead of time with a show-clock start time, and their acks are tracked: a
  * missing or late ack is reported, and a cue for a lost node is skipped so the others carry on.
  */
+import { withReading } from './readings.ts';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { monotonicFactory } from 'ulid';
@@ -295,7 +296,7 @@ export class Playback extends EventEmitter {
     const ms = (s?: number) => Math.round((s ?? 0) * 1000);
     const character = this.d.show.cast.find((x) => x.id === c.character);
     switch (c.kind) {
-      case 'line': return { ...base, kind: 'line', params: { character: c.character!, text: c.text!, ...(c.emotion ? { emotion: c.emotion } : {}), ...(c.intensity !== undefined ? { intensity: c.intensity } : {}), ...(character?.language ? { language: character.language } : {}) } };
+      case 'line': return { ...base, kind: 'line', params: withReading({ character: c.character!, text: c.text!, ...(c.emotion ? { emotion: c.emotion } : {}), ...(c.intensity !== undefined ? { intensity: c.intensity } : {}), ...(character?.language ? { language: character.language } : {}) }) };
       case 'motion': return { ...base, kind: 'motion', params: { ...(c.servos ? { servos: c.servos } : {}), ...(c.motors ? { motors: c.motors } : {}), durationMs: ms(c.duration), ...(c.easing ? { easing: c.easing } : {}) } };
       case 'light': return { ...base, kind: 'light', params: { led: c.led!, ...(c.color ? { color: c.color } : {}), brightness: c.brightness!, fadeMs: ms(c.duration) } };
       case 'sound': return { ...base, kind: 'sound', params: { name: c.sound!, durationMs: ms(c.duration) } };

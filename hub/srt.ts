@@ -5,10 +5,16 @@
 import { stringifySync, parseSync, type NodeCue } from 'subtitle';
 import type { TranscriptLineT } from '../protocol/index.ts';
 
-/** names: character id → display name. Times start at the first line of the performance. */
-export function transcriptToSrt(lines: TranscriptLineT[], names: Record<string, string> = {}): string {
+/**
+ * names: character id → display name. Each subtitle lasts as long as its line was performed
+ * (the node's durationMs: the real voice's, or the speaking rate of its language). Times count
+ * from `origin` (show time, e.g. when the scene started, so a lead-in is kept), by default from
+ * the first line.
+ */
+export function transcriptToSrt(lines: TranscriptLineT[], names: Record<string, string> = {}, o: { origin?: number } = {}): string {
   if (lines.length === 0) return '';
-  const t0 = Math.min(...lines.map((l) => l.startShowTime));
+  const first = Math.min(...lines.map((l) => l.startShowTime));
+  const t0 = o.origin !== undefined ? Math.min(o.origin, first) : first;
   const nodes: NodeCue[] = [...lines]
     .sort((a, b) => a.startShowTime - b.startShowTime)
     .map((l) => ({

@@ -112,6 +112,7 @@ export const LineParams = obj({
   emotion: Type.Optional(Type.String({ maxLength: 40 })),
   intensity: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   language: Type.Optional(Type.String({ maxLength: 20 })),
+  reading: Type.Optional(Type.String({ minLength: 1, maxLength: 4000, description: 'how to say the text, in kana (Japanese lines: computed by the hub, so a node needs no dictionary to speak kanji)' })),
 }, 'speak a line');
 export const MotionParams = obj({
   servos: Type.Optional(Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Number({ description: 'target angle in degrees' }))),

@@ -18,7 +18,7 @@ export async function createHardware(profile: ProfileT, log: Logger): Promise<Ha
 
 export async function createVoice(profile: ProfileT, log: Logger): Promise<SpeechEngine> {
   const v = profile.voice ?? { engine: 'sim' as const };
-  if (v.engine === 'sim') return new SimVoice(v.msPerChar ?? 45);
+  if (v.engine === 'sim') return new SimVoice({ ...(v.msPerChar !== undefined ? { msPerChar: v.msPerChar } : {}), ...(v.rates ? { rates: v.rates } : {}) });
   const { EspeakVoice } = await import('../voice/espeak.ts');
-  return new EspeakVoice({ log, ...(v.device ? { device: v.device } : {}) });
+  return new EspeakVoice({ log, ...(v.device ? { device: v.device } : {}), ...(v.voices ? { voices: v.voices } : {}), ...(v.output ? { output: v.output } : {}) });
 }

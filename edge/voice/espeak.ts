@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { SpeakRequest, SpeechEngine, Utterance } from './types.ts';
 import { envelopeOf, parseWav } from './espeak-wav.ts';
+import { JAPANESE, speakableJapanese } from './reading.ts';
 
 export interface EspeakOptions {
   /** espeak-ng voice per language code (default: the code itself, e.g. 'ja', 'en-us'). */
@@ -70,6 +71,23 @@ export class EspeakVoice implements SpeechEngine {
     return this.opts.defaultVoice ?? 'en-us';
   }
 
+  /**
+   * What espeak-ng is given: a Japanese line as kana (the hub's reading, else MeCab's, else
+   * without its kanji), since its `ja` voice reads every kanji as "Chinese letter".
+   */
+  async textToSay(req: SpeakRequest): Promise<string> {
+    const voice = this.voiceFor(req);
+    if (!(voice.startsWith('ja') || req.language?.startsWith('ja') || JAPANESE.test(req.text))) return req.text;
+    const r = await speakableJapanese(req.text, req.reading);
+    if (r.via === 'stripped' && !this.warnedNoReading) {
+      this.warnedNoReading = true;
+      this.opts.log?.warn('a Japanese line came without a reading and MeCab + IPADIC are not installed: its kanji are skipped (apt install mecab mecab-ipadic-utf8)');
+    }
+    return r.say;
+  }
+
+  private warnedNoReading = false;
+
   /** Renders a line to WAV bytes. The text goes on stdin: a line is never parsed as an option. */
   async render(req: SpeakRequest, signal?: AbortSignal): Promise<Buffer> {
     const voice = this.voiceFor(req);
@@ -79,7 +97,7 @@ export class EspeakVoice implements SpeechEngine {
     }
     const args = ['-v', voice, '--stdout', '-b', '1'];
     if (this.opts.speed) args.push('-s', String(this.opts.speed));
-    return run(binary, args, req.text, signal);
+    return run(binary, args, await this.textToSay(req), signal);
   }
 
   async speak(req: SpeakRequest, signal: AbortSignal): Promise<Utterance> {

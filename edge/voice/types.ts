@@ -6,6 +6,8 @@ export interface SpeakRequest {
   text: string;
   language?: string;
   voice?: string;
+  /** How to say the text, in kana (a Japanese line's reading, from the hub or the node's MeCab). */
+  reading?: string;
 }
 
 export interface Utterance {

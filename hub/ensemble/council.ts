@@ -71,6 +71,13 @@ const FALLBACK_TAKE: Record<string, (topic: string) => string> = {
   coordination: (t) => `We have heard every side of the ${t}; let us decide together.`,
 };
 
+const FALLBACK_TAKE_JA: Record<string, string> = {
+  intelligence: 'まだ情報は少ない。分かっている限り、慎重に動くべきだ。',
+  analysis: 'この件には本当の危険がある。賭けは小さくしたい。',
+  decision: 'この件は動く。今すぐだ。',
+  coordination: 'みんなの意見は聞いた。一緒に決めよう。',
+};
+
 export class CouncilError extends Error {}
 
 export class Council {
@@ -230,6 +237,14 @@ export class Council {
       if (attempt < maxAttempts) this.stats.regenerated++;
     }
     this.stats.fallbacks++;
+    if (agent.persona.language?.toLowerCase().startsWith('ja')) {
+      // A Japanese agent's fallback stays Japanese (original lines).
+      const jaLine = task === 'council-synthesis'
+        ? `私たちの答え：${takes.find((t) => t.role === 'decision')?.line.replace(/[。！!.]+$/, '') ?? 'みんなで一緒に進む'}。ただし慎重に。`
+        : (FALLBACK_TAKE_JA[role] ?? '慎重に進むべきだと思う。');
+      const je = inferEmotion(jaLine);
+      return { ...base, line: jaLine, emotion: je.emotion, intensity: je.intensity, source: 'fallback', attempts: maxAttempts };
+    }
     const topic = question.replace(/[?.!]+$/, '').split(/\s+/).filter((w) => w.length > 3).slice(-1)[0]?.toLowerCase() ?? 'question';
     const line = task === 'council-synthesis'
       ? `Our answer: ${takes.find((t) => t.role === 'decision')?.line.replace(/[.!]+$/, '').toLowerCase() ?? 'we go ahead together'}, with care.`

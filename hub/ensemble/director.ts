@@ -7,12 +7,14 @@
  */
 import type { Character } from './character.ts';
 import { seeded, type Rng } from './rng.ts';
+import { judgeBeat, type BeatVerdict } from './beats.ts';
+import { nameSpans } from './words.ts';
 
 export interface Beat {
   id: string;
   /** What must happen, in words (goes into the prompt of whoever should drive it). */
   goal: string;
-  /** A line hits the beat when it contains one of these (case-insensitive), or claims the beat id. */
+  /** Hints: a line meeting the goal says one of these as whole words (beats.ts judges the goal). */
   keywords: string[];
   /** Characters who can drive this beat; empty = anyone on stage. */
   by?: string[];
@@ -48,6 +50,8 @@ export class Director {
   private lastSpeaker: string | null = null;
   private readonly rng: Rng;
   readonly beatsHitAt: { beat: string; turn: number }[] = [];
+  /** The judge's verdict on the last line noted (hit or not), for the journal and the eval. */
+  lastVerdict: BeatVerdict | null = null;
 
   constructor(readonly spec: ImprovSpec, cast: readonly Character[], seed = 1) {
     this.onStage = spec.onStage.map((id) => {
@@ -113,10 +117,13 @@ export class Director {
       if (i >= 0) this.pendingMustSay.splice(i, 1);
     }
     const beat = this.nextBeat;
+    this.lastVerdict = null;
     if (!beat) return null;
-    const t = text.toLowerCase();
-    const hit = claimedBeat === beat.id || beat.keywords.some((k) => t.includes(k.toLowerCase()));
-    if (!hit) return null;
+    // A claimed beat is not evidence: the line itself must meet the goal (beats.ts).
+    void claimedBeat;
+    const verdict = judgeBeat(beat, text, { names: this.names() });
+    this.lastVerdict = verdict;
+    if (!verdict.hit) return null;
     this.beatIndex++;
     this.beatsHitAt.push({ beat: beat.id, turn: this.turn });
     for (const m of [...this.waitingMustSay]) {
@@ -128,16 +135,18 @@ export class Director {
     return beat;
   }
 
-  /** The on-stage character a line speaks to by name (the first named, not the speaker). */
+  /** Every name the cast on stage goes by (a beat hint inside a name is not said). */
+  private names(): string[] {
+    return this.onStage.flatMap((c) => [c.name, c.name.split(/\s+/)[0]!, c.id]);
+  }
+
+  /** The on-stage character a line speaks to by name (the first named, not the speaker); whole words in any script. */
   addressed(text: string, speaker: string): string | null {
     let best: { id: string; at: number } | null = null;
     for (const c of this.onStage) {
       if (c.id === speaker) continue;
-      const names = [c.name, c.name.split(/\s+/)[0]!, c.id];
-      for (const n of names) {
-        const m = new RegExp(`\\b${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i').exec(text);
-        if (m && (!best || m.index < best.at)) best = { id: c.id, at: m.index };
-      }
+      const m = nameSpans(text, [c.name, c.name.split(/\s+/)[0]!, c.id])[0];
+      if (m && (!best || m.index < best.at)) best = { id: c.id, at: m.index };
     }
     return best?.id ?? null;
   }

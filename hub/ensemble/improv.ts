@@ -11,7 +11,8 @@ import type { EnsembleClock } from './clock.ts';
 import { nodeGesture, type Character } from './character.ts';
 import { Director, type ImprovSpec, type NextSpeaker, type Beat, type MustSay } from './director.ts';
 import type { MemoryBank } from './memory.ts';
-import { keywords } from './memory.ts';
+import { isRepeatOf } from './language.ts';
+import { baseLanguage } from './words.ts';
 import { turnPrompt } from './prompt.ts';
 import { parseTurn, TurnStats, type Turn, type ParseStatus } from './turn.ts';
 import { inferEmotion, EMOTION_GESTURE } from './emotion.ts';
@@ -109,6 +110,15 @@ const FALLBACK: Record<string, string[]> = {
   intelligence: ['I will find out more.', 'Wait, I heard something about that.', 'There is more to this. I can feel it.'],
   coordination: ['Let us hear each other out.', 'Steady, everyone. One at a time.', 'We are stronger together.'],
   other: ['Hm. Go on.', 'I am listening.', 'Say that again?'],
+};
+
+/** The same, for Japanese characters (original text). */
+const FALLBACK_JA: Record<string, string[]> = {
+  decision: ['もういい。今決める。', '話は十分聞いた。動くぞ。', 'それで決まりだ。行こう。'],
+  analysis: ['もう一度だけ量らせて。', '数字は嘘をつかない。慎重に。', 'ふむ。それで見込みが変わる。'],
+  intelligence: ['もっと調べてくる。', '待って、そのことで何か聞いた。', 'まだ何かある。そんな気がする。'],
+  coordination: ['みんなの話を聞こう。', '落ち着いて、一人ずつ。', '一緒なら強くなれる。'],
+  other: ['うん、続けて。', '聞いているよ。', 'もう一度言って？'],
 };
 
 export class ImprovEngine {
@@ -351,7 +361,8 @@ export class ImprovEngine {
       const e = inferEmotion(beat.line.text);
       return { speaker: ch.id, line: beat.line.text, emotion: e.emotion, intensity: e.intensity };
     }
-    const bank = FALLBACK[ch.role ?? 'other'] ?? FALLBACK.other!;
+    const banks = baseLanguage(ch.persona.language) === 'ja' ? FALLBACK_JA : FALLBACK;
+    const bank = banks[ch.role ?? 'other'] ?? banks.other!;
     const line = bank[n % bank.length]!;
     const e = inferEmotion(line);
     return { speaker: ch.id, line, emotion: e.emotion, intensity: e.intensity };
@@ -408,13 +419,5 @@ function normLine(s: string): string {
 }
 
 function isRepeat(line: string, recent: string[]): boolean {
-  const k = keywords(line);
-  return recent.some((r) => {
-    if (r === line) return true;
-    const rk = keywords(r);
-    if (k.size < 3 || rk.size < 3) return false;
-    let both = 0;
-    for (const w of k) if (rk.has(w)) both++;
-    return both / (k.size + rk.size - both) >= 0.8;
-  });
+  return recent.some((r) => isRepeatOf(line, r));
 }

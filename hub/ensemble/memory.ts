@@ -6,6 +6,7 @@
  * the stage (improv.ts) tells only the characters on stage.
  */
 import { estimateTokens } from './backend.ts';
+import { words } from './words.ts';
 
 export type ObservationKind = 'heard' | 'said' | 'event' | 'sensor' | 'council' | 'note';
 
@@ -35,6 +36,11 @@ const STOP = new Set('a an and are as at be but by do for from go had has have h
 
 export function keywords(text: string): Set<string> {
   const out = new Set<string>();
+  // Japanese has no spaces: its words come from the segmenter (nouns in kanji/katakana, longer kana words).
+  if (/[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/u.test(text)) {
+    for (const w of words(text, 'ja')) if (/[\p{Script=Han}\p{Script=Katakana}]/u.test(w) ? true : w.length >= 3) out.add(w);
+    text = text.replace(/[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}ー]+/gu, ' ');
+  }
   for (const w of text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []) {
     const s = w.replace(/'s$/, '').replace(/(ing|ed|es|s)$/, (m) => (w.length > m.length + 3 ? '' : m));
     if (s.length > 2 && !STOP.has(s)) out.add(s);

@@ -1,6 +1,6 @@
 /** Figures of an improvised run: percentiles, repetition, pass@1, emotion precision/recall/F1. */
 import type { ImprovRecord } from './improv.ts';
-import { keywords } from './memory.ts';
+import { isRepeatOf } from './language.ts';
 
 export function percentile(xs: readonly number[], p: number): number {
   if (!xs.length) return NaN;
@@ -9,20 +9,11 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[i]!;
 }
 
-/** Share of lines that repeat (exactly, or ≥ 80 % of their words) an earlier line of the same run. */
+/** Share of lines that repeat an earlier line of the same run (language.ts: words in English, character bigrams in Japanese). */
 export function repetitionRate(lines: readonly string[]): number {
   if (lines.length < 2) return 0;
-  const seen: Set<string>[] = [];
-  const exact = new Set<string>();
   let rep = 0;
-  for (const l of lines) {
-    const n = l.toLowerCase().replace(/[^\p{L}\p{N} ]/gu, '').trim();
-    const k = keywords(l);
-    const dup = exact.has(n) || (k.size >= 3 && seen.some((s) => { let both = 0; for (const w of k) if (s.has(w)) both++; return both / (k.size + s.size - both) >= 0.8; }));
-    if (dup) rep++;
-    exact.add(n);
-    seen.push(k);
-  }
+  lines.forEach((l, i) => { if (lines.slice(0, i).some((e) => isRepeatOf(l, e))) rep++; });
   return rep / lines.length;
 }
 

@@ -14,6 +14,9 @@ import { EMOTIONS, inferEmotion, EMOTION_GESTURE } from './emotion.ts';
 import { requestText } from './prompt.ts';
 import { keywords } from './memory.ts';
 import { seeded, hashString, pick, type Rng } from './rng.ts';
+import { EN_PHRASES, JA_PHRASES } from './mock-phrases.ts';
+import { goalIntent } from './beats.ts';
+import { words } from './words.ts';
 
 export interface MockOptions {
   seed?: number;
@@ -23,17 +26,12 @@ export interface MockOptions {
   labelNoise?: number;
 }
 
-const BANK: Record<string, string[]> = {
-  decision: ['We go by the {topic}, and we go now.', 'Enough talk, {name}. I decide: the {topic}.', 'I will take the {topic} myself.', 'No more waiting. The {topic} it is.', 'Every hour we wait costs us. {name}, are you with me?', 'Then we move at once. The {topic} will not wait.'],
-  analysis: ['The {topic} worries me; the odds are poor.', '{name}, what if the {topic} fails us?', 'Numbers first. The {topic} costs us an hour.', 'I doubt the {topic} is safe at night.', 'Three risks with the {topic}. I can name them all.', 'Careful. The {topic} looks better than it is.'],
-  intelligence: ['I heard a rumour about the {topic}.', '{name}, look! The {topic} is open.', 'Why is nobody watching the {topic}?', 'Scouts say the {topic} runs at night.', 'Strange. The {topic} was quiet when I passed.', 'Tell me, {name}, who else knows about the {topic}?'],
-  coordination: ['Together we can manage the {topic}.', '{name}, breathe. Let us hear everyone first.', 'We agree on the {topic}, then?', 'Thank you, friends. The {topic} can wait a moment.', 'Steady, all of you. The {topic} is a shared choice.', 'I trust you both. Is the {topic} our middle way?'],
-  other: ['The {topic}? I have thoughts about that.', '{name}, you are quiet. What about the {topic}?', 'I never liked the {topic}.', 'Well, the {topic} changes everything.', 'Hmm. The {topic} again.', 'Let me say it plainly: the {topic} matters.'],
-};
-const FILLERS = ['Sure! Here is my line: ', 'As an AI, ', 'Okay. ', '...'];
 const ADJECTIVES = /^(old|new|great|flooded|spare|east|west|north|south|dark|long|broken|little|big|red|black|white)$/;
-const OPENERS = ['', '', '', 'Listen. ', 'Look. ', 'Honestly. ', 'Wait. ', 'Mark my words: ', 'Hear me. ', 'You know what? ', 'Right. ', 'So. '];
-const CLOSERS = ['', '', '', ' I mean it.', ' Think about it.', ' That is all.', ' Trust me on this.', ' Mark that.', ' Before it is too late.'];
+const JA_WORD = /^[\p{Script=Han}\p{Script=Katakana}ー]{2,8}$/u;
+const JA_LABEL: Record<string, string> = {
+  anger: '怒り', worry: '不安', joy: '喜び', fear: '恐れ', sadness: '悲しみ', surprise: '驚き', curious: '好奇心', calm: '落ち着き', trust: '信頼', determined: '決意', warmth: '温かさ', neutral: '中立',
+};
+const JA_COMMON = new Set(['一人', '二人', '三人', '四人', '全員', '自分', '私達', '今夜', '今日', '明日', '時間', '場合', '以上', '必要']);
 
 export class MockImproviser implements TextBackend {
   readonly name = 'mock-improviser';
@@ -80,22 +78,35 @@ export class MockImproviser implements TextBackend {
   private turn(me: string, text: string, rng: Rng, json: boolean): string {
     const onStage = (/^On stage: (.*)$/m.exec(text)?.[1] ?? '').split(',').map((s) => s.replace(/\(.*\)/, '').trim()).filter(Boolean);
     const role = new RegExp(`^${escapeRe(me)} \\((\\w+)\\):`, 'm').exec(text)?.[1] ?? 'other';
-    const steer = /Mention: ([^.]*)\./.exec(text)?.[1]?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+    // The character's language (prompt.ts writes "Language: ja." for anyone not speaking English).
+    const ja = /^Language: ja\b/m.test(text);
+    const bank = ja ? JA_PHRASES : EN_PHRASES;
+    const steerAt = /Steer toward: (.*?) Mention: ([^\n]*)\.\s*$/m.exec(text);
+    const steer = steerAt?.[2]?.split(/[,、]/).map((s) => s.trim()).filter(Boolean) ?? [];
     const premise = /^Premise: (.*)$/m.exec(text)?.[1] ?? '';
-    const scriptLines = text.split('\n').filter((l) => /^[A-Z][A-Z .'-]+: /.test(l));
+    const scriptLines = text.split('\n').filter((l) => /^(?:[A-Z][A-Z .'-]+|[\p{Script=Han}\p{Script=Katakana}\p{Script=Hiragana}ー]{1,12}): /u.test(l));
     const heard = scriptLines.at(-1)?.replace(/^[^:]+:\s*(\([^)]*\)\s*)?/, '') ?? '';
-    const nouns = [...`${premise} ${heard} ${rng() < 0.5 ? heard : ''}`.toLowerCase().matchAll(/\bthe ([a-z]{3,})(?: ([a-z]{3,}))?/g)]
-      .map((m) => (ADJECTIVES.test(m[1]!) && m[2] ? `${m[1]} ${m[2]}` : m[1]!))
-      .filter((w) => !/^(same|other|one|two|three|four|five|six|seven|eight|nine|ten|twelve|group|way|first|last|best|only)$/.test(w));
-    const topics = steer.length && rng() < 0.7 ? steer : nouns.length ? nouns : [...keywords(premise)].filter((w) => w.length > 4);
-    const topic = topics.length ? pick(rng, topics) : 'plan';
+    const source = `${premise} ${heard} ${rng() < 0.5 ? heard : ''}`;
+    const nouns = ja
+      ? words(source, 'ja').filter((w) => JA_WORD.test(w) && !JA_COMMON.has(w) && !onStage.includes(w))
+      : [...source.toLowerCase().matchAll(/\bthe ([a-z]{3,})(?: ([a-z]{3,}))?/g)]
+        .map((m) => (ADJECTIVES.test(m[1]!) && m[2] ? `${m[1]} ${m[2]}` : m[1]!))
+        .filter((w) => !/^(same|other|one|two|three|four|five|six|seven|eight|nine|ten|twelve|group|way|first|last|best|only)$/.test(w));
+    const steered = steer.length > 0 && rng() < 0.7;
+    const topics = steered ? steer : nouns.length ? nouns : [...keywords(premise)].filter((w) => w.length > (ja ? 1 : 4));
+    const topic = topics.length ? pick(rng, topics) : bank.plan;
     const others = onStage.filter((n) => n.toLowerCase() !== me.toLowerCase());
-    const name = others.length ? pick(rng, others) : 'friend';
-    let line = pick(rng, BANK[role] ?? BANK.other!).replace('{topic}', topic);
+    const name = others.length ? pick(rng, others) : ja ? '皆' : 'friend';
+    // A steered line does what the goal asks (a proposal, a warning, ...) more often than not.
+    const intent = steered && steerAt ? goalIntent(steerAt[1]!) : 'any';
+    const template = intent !== 'any' && rng() < 0.6 ? pick(rng, bank.intents[intent]) : pick(rng, bank.roles[role] ?? bank.roles.other!);
+    let line = template.replace('{topic}', topic);
     if (line.includes('{name}')) {
-      line = rng() < 0.55 ? line.replace('{name}', name) : line.replace(/,\s*\{name\}/g, '').replace(/\{name\},\s*(\S)/g, (_m, c: string) => c.toUpperCase());
+      line = rng() < 0.55 ? line.replace('{name}', name)
+        : ja ? line.replace(/\{name\}、?/g, '')
+          : line.replace(/,\s*\{name\}/g, '').replace(/\{name\},\s*(\S)/g, (_m, c: string) => c.toUpperCase());
     }
-    line = `${pick(rng, OPENERS)}${line}${pick(rng, CLOSERS)}`;
+    line = `${pick(rng, bank.openers)}${line}${pick(rng, bank.closers)}`;
     const { emotion, intensity } = inferEmotion(line);
     const gestures = (/Gestures: ([^.]*)\./.exec(text)?.[1] ?? '').split(',').map((s) => s.trim()).filter((g) => g && g !== 'none');
     const semantic = EMOTION_GESTURE[emotion];
@@ -111,14 +122,16 @@ export class MockImproviser implements TextBackend {
       const obj: Record<string, unknown> = { speaker, line, ...(em ? { emotion: em } : {}), intensity, ...(gesture ? { gesture } : {}) };
       out = JSON.stringify(obj);
       if (fault === 'quotes') out = out.replace(/"(\w+)":/g, '$1:');
-      if (fault === 'prose') out = `${pick(rng, FILLERS)}${out}\nHope this helps!`;
+      if (fault === 'prose') out = `${pick(rng, bank.fillers)}${out}\nHope this helps!`;
     } else {
-      const body = `${em ? `(${em} ${intensity.toFixed(1)}) ` : ''}${line}${gesture ? ` *${gesture}*` : ''}`;
+      // A Japanese character's mock sometimes labels in Japanese, as a Japanese model would (emotion.ts reads both).
+      const label = em && ja && rng() < 0.3 ? JA_LABEL[em] : em;
+      const body = `${label ? `(${label} ${intensity.toFixed(1)}) ` : ''}${line}${gesture ? ` *${gesture}*` : ''}`;
       out = speaker === me && fault !== 'wrong-speaker' ? ` ${body}` : `${speaker.toUpperCase()}: ${body}`;
       if (fault === 'prose') out = ` (slowly) "${line}" ${pick(rng, ['[pause]', ''])}`;
       if (fault === 'quotes') out = ` "${body}"`;
     }
-    if (fault === 'run-on' && others.length) out += `\n${pick(rng, others).toUpperCase()}: And then what?`;
+    if (fault === 'run-on' && others.length) out += `\n${pick(rng, others).toUpperCase()}: ${bank.runOn}`;
     return out;
   }
 
@@ -130,7 +143,9 @@ export class MockImproviser implements TextBackend {
     const known = [...text.matchAll(/^Known: (.*)$/gm)].map((m) => m[1]!);
     const topic = /\bthe ([a-z]{3,})/.exec(q.toLowerCase())?.[1] ?? [...keywords(q)].filter((w) => w.length > 3 && !/^(should|would|could|shall|must|what|which|wait)$/.test(w))[0] ?? 'question';
     let line: string;
-    if (kind === 'council-synthesis') {
+    if (/^Language: ja\b/m.test(text)) {
+      line = this.councilJa(kind, role, risk, deep, known, text, q, rng);
+    } else if (kind === 'council-synthesis') {
       const takes = [...text.matchAll(/^([A-Z][A-Z .'-]+): \((\w+)\) (.*)$/gm)];
       const decision = takes.find((t) => t[2] === 'decision')?.[3] ?? takes[0]?.[3] ?? 'we act';
       const caution = takes.find((t) => t[2] === 'analysis')?.[3];
@@ -149,6 +164,22 @@ export class MockImproviser implements TextBackend {
     const { emotion, intensity } = inferEmotion(line);
     if (json) return JSON.stringify({ speaker: me, line, emotion, intensity });
     return ` (${emotion} ${intensity.toFixed(1)}) ${line}`;
+  }
+
+  /** A council take or answer in Japanese (original text, same logic as the English one). */
+  private councilJa(kind: string, role: string, risk: string, deep: boolean, known: string[], text: string, q: string, rng: Rng): string {
+    const topic = words(q, 'ja').find((w) => JA_WORD.test(w) && !JA_COMMON.has(w)) ?? 'この件';
+    if (kind === 'council-synthesis') {
+      const takes = [...text.matchAll(/^(\S+): \((\w+)\) (.*)$/gm)];
+      const decision = takes.find((t) => t[2] === 'decision')?.[3] ?? takes[0]?.[3] ?? '動く';
+      const caution = takes.some((t) => t[2] === 'analysis');
+      return `私たちの答え：${decision.split(/[。！；]/)[0]!.trim()}${caution ? '。ただし慎重に' : ''}。`;
+    }
+    if (role === 'decision') return risk === 'high' ? `今すぐ${topic}に賭ける。運は勇気ある者に味方する。` : risk === 'low' ? `安全になるまで${topic}は待つ。` : `${topic}をやってみる。ただし引き返す道は残す。`;
+    if (role === 'analysis') return deep ? `${topic}には危険が三つある。時間、天気、そして私たち自身だ。二つ目が一番悪い。` : `${topic}は危ない。賭ける量を半分にしたい。`;
+    if (role === 'intelligence') return known.length ? `知っていること：${known[0]!.replace(/[。.!！]+$/, '')}。` : `${topic}について噂を二つ聞いた。一つは本当だ。`;
+    if (role === 'coordination') return `まず${topic}に何が必要か、一人ずつ言おう。それから一緒に決めよう。`;
+    return `${topic}について私の考えは、${pick(rng, ['慎重にならいい', 'まだだ', 'みんな一緒ならいい'])}。`;
   }
 }
 

@@ -11,6 +11,21 @@ import type { Character } from './character.ts';
 import type { CharacterMemory, Observation } from './memory.ts';
 import type { Beat, ImprovSpec } from './director.ts';
 import { EMOTIONS } from './emotion.ts';
+import { languageName, lineLengthAdvice, maxLineChars } from './language.ts';
+import { baseLanguage } from './words.ts';
+
+/**
+ * The language instruction for a character who does not speak English: named in English (what
+ * instruction-tuned models follow best) and restated in the language itself. The first word
+ * "Language:" with the bare code is what the mock improviser reads.
+ */
+export function languageLines(c: Character): string[] {
+  const lang = baseLanguage(c.persona.language) ?? 'en';
+  if (lang === 'en') return [];
+  const lines = [`Language: ${lang}. ${c.name} speaks ${languageName(lang)} only: write every line in ${languageName(lang)}, ${lineLengthAdvice(lang)}.`];
+  if (lang === 'ja') lines.push(`${c.name}の台詞は日本語だけで、${maxLineChars(lang)}文字以内の短い一、二文で書くこと。感情名は英語の一覧から選ぶ。`);
+  return lines;
+}
 
 export interface TurnPromptInput {
   style: PromptStyle;
@@ -39,7 +54,6 @@ export function personaText(c: Character): string {
     p.personality && p.personality !== p.description ? `Personality: ${p.personality}` : '',
     p.speakingStyle ? `Speaking style: ${p.speakingStyle}` : '',
     `Risk tolerance: ${level(c.traits.riskTolerance)}. Analysis depth: ${c.traits.analysisDepth}.`,
-    p.language && p.language !== 'en' ? `Speaks in language: ${p.language}` : '',
   ];
   return parts.filter(Boolean).join('\n');
 }
@@ -63,6 +77,7 @@ export function turnPrompt(i: TurnPromptInput): Pick<CompletionRequest, 'prompt'
     `Premise: ${i.spec.premise}`,
     `On stage: ${cast}`,
     personaText(i.speaker),
+    ...languageLines(i.speaker),
     ...(i.speaker.persona.scenario ? [`Scenario: ${i.speaker.persona.scenario}`] : []),
     ...(i.speaker.persona.systemPrompt ? [i.speaker.persona.systemPrompt] : []),
     ...lore.map((l) => `Lore: ${l}`),
@@ -92,7 +107,7 @@ export function turnPrompt(i: TurnPromptInput): Pick<CompletionRequest, 'prompt'
     return { prompt, stop: ['\n\n'] };
   }
   const system = [...head, ...memText,
-    `Answer with one JSON object and nothing else: {"speaker": "${i.speaker.name}", "line": "one or two short sentences", "emotion": one of ${EMOTIONS.join('|')}, "intensity": 0..1, "gesture": one of ${gestures} or omit}.`].join('\n');
+    `Answer with one JSON object and nothing else: {"speaker": "${i.speaker.name}", "line": "${lineLengthAdvice(i.speaker.persona.language)}${baseLanguage(i.speaker.persona.language) !== 'en' ? ` in ${languageName(i.speaker.persona.language)}` : ''}", "emotion": one of ${EMOTIONS.join('|')}, "intensity": 0..1, "gesture": one of ${gestures} or omit}.`].join('\n');
   const user = [...(script.length ? ['The scene so far:', ...script] : ['The scene begins.']), ...tail, `Reply as ${i.speaker.name}.`].join('\n');
   const messages: ChatMessage[] = [{ role: 'system', content: system }, { role: 'user', content: user }];
   return { messages };
@@ -113,6 +128,7 @@ export function councilPrompt(i: CouncilPromptInput): Pick<CompletionRequest, 'p
     `Task: ${i.task} for ${i.agent.name}`,
     `Council question: ${i.question}`,
     personaText(i.agent),
+    ...languageLines(i.agent),
     `Role: ${i.roleInstruction}`,
     ...(i.agent.capabilities.length ? [`Capabilities: ${i.agent.capabilities.join(', ')}`] : []),
     ...i.context.map((c) => `Known: ${c}`),

@@ -33,7 +33,7 @@ export interface SrtImportOptions {
    * then the gap the subtitles had (auto-follow), so a slower voice never overlaps.
    */
   timing?: 'exact' | 'follow';
-  /** Keep the silence before the first subtitle as a pre-wait (default false). */
+  /** Keep the silence before the first subtitle as a pre-wait (default true: a line at 1.0 s starts at 1.0 s). */
   keepLeadIn?: boolean;
   /** Label each line's emotion from its words (default true). */
   inferEmotions?: boolean;
@@ -50,7 +50,7 @@ export function srtToScene(lines: readonly SrtLine[], cast: readonly CastRef[], 
     const next = sorted[i + 1];
     const e = (o.inferEmotions ?? true) ? inferEmotion(l.text) : null;
     const cue: ShowCueT = { id: `s${i + 1}`, kind: 'line', character: who.id, text: l.text, ...(e ? { emotion: e.emotion } : {}) };
-    if (i === 0 && o.keepLeadIn && l.startMs > 0) cue.preWait = sec(l.startMs);
+    if (i === 0 && (o.keepLeadIn ?? true) && l.startMs > 0) cue.preWait = sec(l.startMs);
     if (next) {
       if (timing === 'exact') { cue.continue = 'auto-continue'; cue.postWait = sec(next.startMs - l.startMs); }
       else { cue.continue = 'auto-follow'; cue.postWait = sec(next.startMs - l.endMs); }

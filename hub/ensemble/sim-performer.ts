@@ -1,9 +1,10 @@
 /**
  * A simulated stage for tests, the eval and the benchmark: a line lasts as long as the sim voice
- * would take to say it (45 ms a character, like firmware-config/profiles/sim-robot.yaml), a
+ * would take to say it (the measured rate of its language, protocol/speech-rate.ts), a
  * gesture as long as its frames. Runs on any EnsembleClock, so on the virtual one a whole scene
  * takes milliseconds.
  */
+import { speechDurationMs } from '../../protocol/speech-rate.ts';
 import type { EnsembleClock } from './clock.ts';
 import { nodeGesture, type Character } from './character.ts';
 import type { Performer } from './improv.ts';
@@ -12,6 +13,13 @@ import type { Turn } from './turn.ts';
 export interface Performed { kind: 'line' | 'filler-gesture' | 'filler-line'; character: string; text?: string; emotion?: string; gesture?: string; scene: string; startedAt: number; endedAt: number }
 
 export const FILLER_LINES = ['Hmm.', 'Well...', 'Let me think.', 'Hm, hm.'];
+/** The same, for Japanese characters. */
+export const FILLER_LINES_JA = ['うーん。', 'そうだな……', 'ちょっと待って。', 'ふむ、ふむ。'];
+
+/** The filler lines a character says: in its own language. */
+export function fillerLines(c: Character): readonly string[] {
+  return c.persona.language?.toLowerCase().startsWith('ja') ? FILLER_LINES_JA : FILLER_LINES;
+}
 
 export class SimPerformer implements Performer {
   readonly log: Performed[] = [];
@@ -21,8 +29,10 @@ export class SimPerformer implements Performer {
     private readonly o: { msPerChar?: number; minLineMs?: number; leadMs?: number; gestures?: readonly string[] | null; thinkMs?: number } = {},
   ) {}
 
-  lineMs(text: string): number {
-    return Math.max(this.o.minLineMs ?? 500, text.length * (this.o.msPerChar ?? 45));
+  /** How long a line takes: the measured rate of the character's language (protocol/speech-rate.ts), or a set msPerChar. */
+  lineMs(text: string, language?: string): number {
+    if (this.o.msPerChar !== undefined) return Math.max(this.o.minLineMs ?? 500, [...text].length * this.o.msPerChar);
+    return speechDurationMs(text, { language, minMs: this.o.minLineMs ?? 500 });
   }
 
   gestures(_c: Character): readonly string[] | null {
@@ -32,7 +42,7 @@ export class SimPerformer implements Performer {
   async perform(p: { character: Character; turn: Turn; gesture?: string; scene: string }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }> {
     if (this.o.leadMs) await this.clock.sleep(this.o.leadMs, signal);
     const startedAt = this.clock.now();
-    const ms = this.lineMs(p.turn.line);
+    const ms = this.lineMs(p.turn.line, p.character.persona.language);
     this.log.push({ kind: 'line', character: p.character.id, text: p.turn.line, emotion: p.turn.emotion, ...(p.gesture ? { gesture: p.gesture } : {}), scene: p.scene, startedAt, endedAt: startedAt + ms });
     await this.clock.sleep(ms, signal);
     return { startedAt, endedAt: this.clock.now() };
@@ -47,8 +57,9 @@ export class SimPerformer implements Performer {
       this.log.push({ kind: 'filler-gesture', character: p.character.id, gesture: think, scene: p.scene, startedAt, endedAt: startedAt + ms });
       return { startedAt, endsAt: startedAt + ms, kind: 'gesture' };
     }
-    const text = FILLER_LINES[this.fillerN++ % FILLER_LINES.length]!;
-    const ms = this.lineMs(text);
+    const lines = fillerLines(p.character);
+    const text = lines[this.fillerN++ % lines.length]!;
+    const ms = this.lineMs(text, p.character.persona.language);
     this.log.push({ kind: 'filler-line', character: p.character.id, text, scene: p.scene, startedAt, endedAt: startedAt + ms });
     return { startedAt, endsAt: startedAt + ms, kind: 'line' };
   }

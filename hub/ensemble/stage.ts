@@ -12,7 +12,9 @@ import { nodeGesture, type Character } from './character.ts';
 import type { Performer } from './improv.ts';
 import type { Turn } from './turn.ts';
 import { realClock } from './clock.ts';
-import { FILLER_LINES } from './sim-performer.ts';
+import { fillerLines } from './sim-performer.ts';
+import { speechDurationMs } from '../../protocol/speech-rate.ts';
+import { withReading } from '../readings.ts';
 
 export interface StageReport { kind: 'gesture-refused' | 'line-skipped' | 'line-failed'; message: string; character: string; node: string; scene: string }
 
@@ -87,7 +89,7 @@ export class HubStage extends EventEmitter implements Performer {
     if (p.gesture) this.sendGesture(c, p.gesture, p.scene);
     const cue = this.send(c.node, p.scene, {
       kind: 'line',
-      params: { character: c.id, text: turn.line, emotion: turn.emotion, intensity: turn.intensity, ...(c.persona.language ? { language: c.persona.language } : {}) },
+      params: withReading({ character: c.id, text: turn.line, emotion: turn.emotion, intensity: turn.intensity, ...(c.persona.language ? { language: c.persona.language } : {}) }),
     }, true);
     return await this.follow(cue, c, p.scene, signal);
   }
@@ -131,8 +133,11 @@ export class HubStage extends EventEmitter implements Performer {
       this.send(c.node, p.scene, { kind: 'gesture', params: { name: think } });
       return { startedAt: now + this.lead, endsAt: now + this.lead + 800, kind: 'gesture' };
     }
-    const text = FILLER_LINES[this.fillerN++ % FILLER_LINES.length]!;
-    this.send(c.node, p.scene, { kind: 'line', params: { character: c.id, text, emotion: 'curious', intensity: 0.3 } });
-    return { startedAt: now + this.lead, endsAt: now + this.lead + Math.max(500, text.length * 45), kind: 'line' };
+    const lines = fillerLines(c);
+    const text = lines[this.fillerN++ % lines.length]!;
+    const language = c.persona.language;
+    const params = withReading({ character: c.id, text, emotion: 'curious', intensity: 0.3, ...(language ? { language } : {}) });
+    this.send(c.node, p.scene, { kind: 'line', params });
+    return { startedAt: now + this.lead, endsAt: now + this.lead + speechDurationMs(text, { language, reading: params.reading, minMs: 500 }), kind: 'line' };
   }
 }

@@ -9,6 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { normalizeEmotion, resolveEmotion, type Emotion } from './emotion.ts';
 import { findCharacter, type Character } from './character.ts';
+import { maxLineChars, truncateAtSentence } from './language.ts';
 
 export const TurnSchema = Type.Object({
   speaker: Type.String({ minLength: 1, maxLength: 80 }),
@@ -43,6 +44,7 @@ export interface ParseResult {
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validateRaw = ajv.compile(TurnSchema);
 
+/** The English limit; language.ts gives each language its own (Japanese counts 80 characters). */
 export const MAX_LINE_CHARS = 240;
 
 /** Counts of parse outcomes, regenerations and fallbacks; the eval and the hub report them. */
@@ -98,7 +100,8 @@ export function parseTurn(raw: string, expected: Character, cast: readonly Chara
 
   // 2. Play format: "NAME: (emotion 0.7) text *gesture*", or a bare continuation of "NAME:".
   let body = text;
-  const first = /^\s*([A-Za-z][\w .'-]{0,40}?)\s*:\s*/.exec(body);
+  // Names in any script ("Kenzaki:", "睦月：").
+  const first = /^\s*(\p{L}[\p{L}\p{N}_ .'-]{0,40}?)\s*[:：]\s*/u.exec(body);
   let named = false;
   if (first) {
     const who = findCharacter(cast, first[1]!);
@@ -117,12 +120,12 @@ export function parseTurn(raw: string, expected: Character, cast: readonly Chara
   body = cut;
   let emotion: string | undefined;
   let intensity: number | undefined;
-  if (/^\s*["'“‘]\s*[([]/.test(body)) { body = body.replace(/^\s*["'“‘]/, '').replace(/["'”’]\s*$/, ''); notes.push('quotes around the line dropped'); }
-  const tag = /^\s*[([]\s*([A-Za-z]+)(?:[\s,]+(0?\.\d+|1(?:\.0+)?|0))?\s*[)\]]\s*/.exec(body);
-  if (tag && normalizeEmotion(tag[1])) {
-    emotion = tag[1];
-    intensity = tag[2] !== undefined ? Number(tag[2]) : undefined;
-    body = body.slice(tag[0].length);
+  if (/^\s*["'“‘「]\s*[([（［]/.test(body)) { body = body.replace(/^\s*["'“‘「]/, '').replace(/["'”’」]\s*$/, ''); notes.push('quotes around the line dropped'); }
+  const tag = leadingTag(body);
+  if (tag) {
+    emotion = tag.label;
+    intensity = tag.intensity;
+    body = tag.rest;
   }
   let gesture: string | undefined;
   body = body.replace(/\*([a-z][a-z-]{0,30})\*/gi, (_, g: string) => { gesture ??= g.toLowerCase(); return ' '; });
@@ -130,12 +133,26 @@ export function parseTurn(raw: string, expected: Character, cast: readonly Chara
   return finish(expected, body, emotion, intensity, gesture, undefined, strictPlay ? 'valid' : 'repaired', notes, cast);
 }
 
+/** An emotion tag at the start of a line: "(anger 0.8)", "[worry]", "（怒り 0.8）". Only known emotions count. */
+function leadingTag(body: string): { label: string; intensity?: number; rest: string } | null {
+  const tag = /^\s*[([（［]\s*(\p{L}+)(?:[\s,、]+(0?\.\d+|1(?:\.0+)?|0))?\s*[)\]）］]\s*/u.exec(body);
+  if (!tag || !normalizeEmotion(tag[1])) return null;
+  return { label: tag[1]!, ...(tag[2] !== undefined ? { intensity: Number(tag[2]) } : {}), rest: body.slice(tag[0].length) };
+}
+
 function finish(expected: Character, line: string, emotionLabel: string | undefined, intensity: number | undefined, gesture: string | undefined,
   beat: string | undefined, status: ParseStatus, notes: string[], cast: readonly Character[]): ParseResult {
+  // A tag left inside the line (a JSON line "(surprise 0.7) Wait.", a name tag before it): the label is lifted, never spoken.
+  const inner = leadingTag(cleanLine(line, cast));
+  if (inner) {
+    emotionLabel ??= inner.label;
+    intensity ??= inner.intensity;
+  }
   let clean = cleanLine(line, cast);
   if (clean !== line.trim()) { if (status === 'valid') status = 'repaired'; notes.push('line cleaned'); }
-  if (clean.length > MAX_LINE_CHARS) {
-    clean = truncateAtSentence(clean, MAX_LINE_CHARS);
+  const max = maxLineChars(expected.persona.language);
+  if ([...clean].length > max) {
+    clean = truncateAtSentence(clean, max);
     status = 'repaired';
     notes.push('line shortened');
   }
@@ -205,20 +222,31 @@ function cutRunOn(body: string, cast: readonly Character[]): string {
   return out;
 }
 
-function cleanLine(line: string, cast: readonly Character[]): string {
+/**
+ * The words to speak, with every piece of markup gone: stage directions, emotion tags anywhere
+ * ("(surprise 0.7)", "（怒り）", "[worry]"), *gestures*, <tags>, name tags, quotes around it.
+ * What is left is what a voice says and the journal keeps.
+ */
+export function cleanLine(line: string, cast: readonly Character[]): string {
   let t = line.replace(/\s+/g, ' ').trim();
   // Stage directions in brackets are not spoken.
-  t = t.replace(/\s*\[[^\]]{0,80}\]\s*/g, ' ').replace(/\s*\((?:[a-z]+ly|laughs?|sighs?|pauses?|beat|to [A-Z]?\w+)[^)]{0,60}\)\s*/gi, ' ').trim();
-  // A repeated own name tag left inside the line.
-  for (const c of cast) t = t.replace(new RegExp(`^${escapeRe(c.name)}\\s*:\\s*`, 'i'), '');
-  t = t.replace(/^["'“”‘’]+|["'“”‘’]+$/g, '').trim();
-  return t.replace(/\s+/g, ' ');
-}
-
-function truncateAtSentence(t: string, max: number): string {
-  const head = t.slice(0, max);
-  const end = Math.max(head.lastIndexOf('. '), head.lastIndexOf('! '), head.lastIndexOf('? '));
-  return end > 20 ? head.slice(0, end + 1) : head.replace(/\s+\S*$/, '') + '…';
+  t = t.replace(/\s*[[［][^\]］]{0,80}[\]］]\s*/g, ' ').replace(/\s*\((?:[a-z]+ly|laughs?|sighs?|pauses?|beat|to [A-Z]?\w+)[^)]{0,60}\)\s*/gi, ' ').trim();
+  // Emotion tags anywhere: a known label, with or without an intensity; any word with an intensity.
+  t = t.replace(/\s*[(（]\s*(\p{L}+)(?:[\s,、]+(?:0?\.\d+|1(?:\.0+)?|0))?\s*[)）]\s*/gu, (m, label: string) => (normalizeEmotion(label) || /\d/.test(m) ? ' ' : m));
+  t = t.replace(/\*[^*\n]{1,40}\*/g, ' ').replace(/<\/?[a-z][^>]{0,40}>/gi, ' ').trim();
+  // A repeated own name tag left inside the line (any script, either colon).
+  for (let again = true; again;) {
+    again = false;
+    for (const c of cast) {
+      for (const n of [c.name, c.id]) {
+        const re = new RegExp(`^${escapeRe(n)}\\s*[:：]\\s*`, 'iu');
+        if (re.test(t)) { t = t.replace(re, ''); again = true; }
+      }
+    }
+    if (/^\s*[(（]\s*\p{L}+(?:[\s,、]+[\d.]+)?\s*[)）]/u.test(t)) { t = t.replace(/^\s*[(（][^)）]*[)）]\s*/u, ''); again = true; }
+  }
+  t = t.replace(/^["'“”‘’「『]+|["'“”‘’」』]+$/g, '').trim();
+  return t.replace(/\s+/g, ' ').replace(/\s+([、。！？!?.,])/g, '$1');
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -10,8 +10,11 @@ export class ScriptedBackend implements TextBackend {
 
   async *complete(req: CompletionRequest): AsyncGenerator<string, CompletionEnd> {
     const line = this.lines[this.next++ % this.lines.length];
-    // Stream word by word (spaces kept) so consumers see the same shape as a model stream.
-    const pieces = line.match(/\s*\S+/g) ?? [line];
+    // Stream word by word (spaces kept) so consumers see the same shape as a model stream;
+    // a Japanese line (no spaces) streams by its segmenter words.
+    const pieces = /[\u3040-\u30ff\u3400-\u9fff]/.test(line)
+      ? [...new Intl.Segmenter('ja', { granularity: 'word' }).segment(line)].map((s) => s.segment)
+      : line.match(/\s*\S+/g) ?? [line];
     let finishReason: CompletionEnd['finishReason'] = 'stop';
     let text = '';
     let emitted = 0;

@@ -53,7 +53,7 @@ describe('ensemble through a real hub and real edge nodes', () => {
     };
     // The sim robot, speaking three times as fast, to keep the test short.
     const PROFILE = join(dir, 'fast-robot.yaml');
-    writeFileSync(PROFILE, readFileSync(SIM_PROFILE, 'utf8').replace(/msPerChar: \d+/, 'msPerChar: 15'));
+    writeFileSync(PROFILE, readFileSync(SIM_PROFILE, 'utf8').replace(/engine: sim\n/, 'engine: sim\n  msPerChar: 15\n'));
     const port = await getPort();
     const t0 = Date.now();
     hub = new Hub({ show, port, logger: createLogger('test', 'error'), journalDir: dir });

@@ -57,7 +57,7 @@ describe('SRT import', () => {
   it('maps speakers by name or id and times the cues as the subtitles', () => {
     const scene = srtToScene(parseSpeakerSrt('t.srt', SRT), cast, { sceneId: 'from-srt' });
     expect(scene.cues).toEqual([
-      { id: 's1', kind: 'line', character: 'kenzaki', text: 'We go tonight.', emotion: 'determined', continue: 'auto-continue', postWait: 2.5 },
+      { id: 's1', kind: 'line', character: 'kenzaki', text: 'We go tonight.', emotion: 'determined', preWait: 1, continue: 'auto-continue', postWait: 2.5 },
       { id: 's2', kind: 'line', character: 'tachibana', text: 'In the dark? On a flooded road?', emotion: 'fear', continue: 'auto-continue', postWait: 3.5 },
       { id: 's3', kind: 'line', character: 'aikawa', text: 'The old ferry.', emotion: 'neutral' },
     ]);
@@ -72,7 +72,7 @@ describe('SRT import', () => {
   it('the imported scene loads in a show and plays as a cue list', async () => {
     const base = loadShow(BLADE);
     const scene = srtToScene(parseSpeakerSrt('t.srt', SRT), cast, { sceneId: 'from-srt' });
-    const text = `kuroko: 1\nshow: t\ntitle: T\nsettings: { minGoInterval: 0 }\ncast: ${JSON.stringify(base.cast)}\nscenes:\n${sceneYaml({ ...scene, cues: scene.cues.map((c) => ({ ...c, postWait: 0 })) })}`;
+    const text = `kuroko: 1\nshow: t\ntitle: T\nsettings: { minGoInterval: 0 }\ncast: ${JSON.stringify(base.cast)}\nscenes:\n${sceneYaml({ ...scene, cues: scene.cues.map((c) => ({ ...c, preWait: 0, postWait: 0 })) })}`;
     const show = parseShow('t.yaml', text);
     const sent = await play(show, 'from-srt');
     expect(sent.map((c) => c.kind === 'line' && [c.params.character, c.params.text])).toEqual([['kenzaki', 'We go tonight.'], ['tachibana', 'In the dark? On a flooded road?'], ['aikawa', 'The old ferry.']]);

@@ -74,19 +74,24 @@ for (const sc of scenarios) {
   rows.push({ name: sc.name, f, records });
 }
 
-// Emotion labels: the backend labels each line; an unknown label falls back to the lexicon.
-const labelled = readFileSync(join(HERE, 'emotion-labels.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; emotion: string });
-const emoClock = new VirtualClock();
-const { backend: labeller, virtual: labelVirtual } = await backendFor(1, emoClock, 200);
-const pairs: { gold: string; predicted: string }[] = [];
-for (const l of labelled) {
-  const req = { ...labelPrompt('play', l.text), maxTokens: 8, temperature: 0, seed: 1 };
-  const raw = labelVirtual ? await emoClock.run(completeText(labeller, req)) : await completeText(labeller, req);
-  const label = /[A-Za-z]+/.exec(raw.replace(/.*"emotion"\s*:\s*"/s, ''))?.[0];
-  pairs.push({ gold: l.emotion, predicted: normalizeEmotion(label) ?? inferEmotion(l.text).emotion });
+// Emotion labels, per language: the backend labels each line; an unknown label falls back to the lexicon.
+// emotion-labels.jsonl is English; emotion-labels.<lang>.jsonl holds another language (ja).
+const labelFiles = readdirSync(HERE).filter((f) => /^emotion-labels(\.[a-z]{2})?\.jsonl$/.test(f)).sort((a, b) => a.length - b.length || a.localeCompare(b)); // English first
+const emotionByLanguage: { language: string; file: string; n: number; backend: ReturnType<typeof emotionPrf>; lexicon: ReturnType<typeof emotionPrf> }[] = [];
+for (const file of labelFiles) {
+  const language = /^emotion-labels\.([a-z]{2})\.jsonl$/.exec(file)?.[1] ?? 'en';
+  const labelled = readFileSync(join(HERE, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; emotion: string });
+  const emoClock = new VirtualClock();
+  const { backend: labeller, virtual: labelVirtual } = await backendFor(1, emoClock, 200);
+  const pairs: { gold: string; predicted: string }[] = [];
+  for (const l of labelled) {
+    const req = { ...labelPrompt('play', l.text), maxTokens: 8, temperature: 0, seed: 1 };
+    const raw = labelVirtual ? await emoClock.run(completeText(labeller, req)) : await completeText(labeller, req);
+    const label = /[\p{L}]+/u.exec(raw.replace(/.*"emotion"\s*:\s*"/s, ''))?.[0];
+    pairs.push({ gold: l.emotion, predicted: normalizeEmotion(label) ?? inferEmotion(l.text).emotion });
+  }
+  emotionByLanguage.push({ language, file, n: labelled.length, backend: emotionPrf(pairs), lexicon: emotionPrf(labelled.map((l) => ({ gold: l.emotion, predicted: inferEmotion(l.text).emotion }))) });
 }
-const prf = emotionPrf(pairs);
-const lexicon = emotionPrf(labelled.map((l) => ({ gold: l.emotion, predicted: inferEmotion(l.text).emotion })));
 
 // ---- the table -------------------------------------------------------------------------
 const sum = (f: RunFigures[], k: keyof RunFigures) => f.reduce((a, x) => a + (x[k] as number), 0);
@@ -107,7 +112,9 @@ console.log(line(head));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of table) console.log(line(r));
 console.log(`\npass@1: first answer valid as asked, from the right on-stage speaker; usable@1: valid or repaired. Dead air in ms, first line excluded.`);
-console.log(`\nEmotion labels (${pairs.length} labelled lines, test/eval/emotion-labels.jsonl), macro over ${Object.keys(prf.perLabel).length} labels:`);
-console.log(`  backend ${values.backend.padEnd(8)} precision ${prf.precision.toFixed(3)}  recall ${prf.recall.toFixed(3)}  F1 ${prf.f1.toFixed(3)}  accuracy ${prf.accuracy.toFixed(3)}`);
-console.log(`  lexicon only     precision ${lexicon.precision.toFixed(3)}  recall ${lexicon.recall.toFixed(3)}  F1 ${lexicon.f1.toFixed(3)}  accuracy ${lexicon.accuracy.toFixed(3)}`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ backend: values.backend, scenarios: rows.map((r) => ({ name: r.name, figures: r.f })), emotion: { backend: prf, lexicon } }, null, 2));
+for (const e of emotionByLanguage) {
+  console.log(`\nEmotion labels, ${e.language} (${e.n} labelled lines, test/eval/${e.file}), macro over ${Object.keys(e.backend.perLabel).length} labels:`);
+  console.log(`  backend ${values.backend.padEnd(8)} precision ${e.backend.precision.toFixed(3)}  recall ${e.backend.recall.toFixed(3)}  F1 ${e.backend.f1.toFixed(3)}  accuracy ${e.backend.accuracy.toFixed(3)}`);
+  console.log(`  lexicon only     precision ${e.lexicon.precision.toFixed(3)}  recall ${e.lexicon.recall.toFixed(3)}  F1 ${e.lexicon.f1.toFixed(3)}  accuracy ${e.lexicon.accuracy.toFixed(3)}`);
+}
+if (values.json) writeFileSync(values.json, JSON.stringify({ backend: values.backend, scenarios: rows.map((r) => ({ name: r.name, figures: r.f })), emotion: Object.fromEntries(emotionByLanguage.map((e) => [e.language, { backend: e.backend, lexicon: e.lexicon }])) }, null, 2));

@@ -9,6 +9,7 @@ import { Hub } from './hub.ts';
 import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 import { attachEnsemble } from './ensemble/runtime.ts';
 import { LLM_OPTIONS, LLM_HELP, setupModel } from './llm/cli-options.ts';
+import { OSC_OPTIONS, OSC_HELP, parseOscFlags, startOsc, describeOsc } from './osc/cli-options.ts';
 
 export const HUB_HELP = `kuroko hub — run the hub of a show
 
@@ -22,6 +23,7 @@ Options:
   --port N           port of the embedded broker (default 1883)
   --journal-dir DIR  where the show journal (JSON Lines) goes (default var/journal)
 ${WEB_HELP}
+${OSC_HELP}
 ${LLM_HELP}
   --log-level LEVEL  fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help         this help
@@ -44,6 +46,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
       'journal-dir': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       ...WEB_OPTIONS,
       ...LLM_OPTIONS,
+      ...OSC_OPTIONS,
     },
     strict: true,
   });
@@ -53,19 +56,22 @@ export async function runHubCli(argv: string[]): Promise<number> {
   const log = createLogger('hub', values['log-level']);
   const show = loadShow(values.show);
   const webOptions = parseWebFlags(values);
+  const oscSettings = parseOscFlags(values);
   const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log });
   const model = await setupModel(values, log);
   // Improv and council cues; without --llm the deterministic built-in improviser writes the lines.
   attachEnsemble(hub, { showFile: values.show, backend: model.backend, style: model.style });
   await hub.start();
   const web = await startWebOrStopHub(hub, webOptions);
+  const oscServer = oscSettings ? await startOsc(hub, oscSettings, log).catch(async (e) => { await web.close(); await hub.stop(); throw e; }) : null;
   log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);
   // The page address carries the token, so it goes to stdout (the operator's terminal), not the log.
-  console.log(`Kuroko hub — "${show.title}"\n${[...describeWeb(web, { lan: true }), ...model.describe()].join('\n')}`);
+  console.log(`Kuroko hub — "${show.title}"\n${[...describeWeb(web, { lan: true }), ...(oscServer && oscSettings ? [describeOsc(oscServer, oscSettings, show.show, show.osc?.allowArm ?? false)] : []), ...model.describe()].join('\n')}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await oscServer?.close();
   await web.close();
   await hub.stop();
   await model.close();

@@ -18,6 +18,7 @@ import type { NodeInfo } from './registry.ts';
 import type { Report } from './playback.ts';
 import { attachEnsemble } from './ensemble/runtime.ts';
 import { LLM_OPTIONS, LLM_HELP, setupModel } from './llm/cli-options.ts';
+import { OSC_OPTIONS, OSC_HELP, parseOscFlags, startOsc, describeOsc } from './osc/cli-options.ts';
 import type { CouncilResult } from './ensemble/council.ts';
 import type { StageReport } from './ensemble/stage.ts';
 
@@ -32,6 +33,7 @@ Options:
   --port N           port of the embedded MQTT broker (default 1883; if that is busy, a free one, printed)
   --profile FILE     hardware profile for every simulated node (default firmware-config/profiles/sim-robot.yaml)
 ${WEB_HELP}
+${OSC_HELP}
 ${LLM_HELP}
   --no-node-model    simulated nodes skip loading their local model (faster start, no ad-libs)
   --log-level LEVEL  log level of the hub and nodes (default error; logs go to stderr)
@@ -56,6 +58,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       'no-node-model': { type: 'boolean', default: false },
       ...WEB_OPTIONS,
       ...LLM_OPTIONS,
+      ...OSC_OPTIONS,
     },
     strict: true,
   });
@@ -63,6 +66,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const show = loadShow(values.show!);
   const port = parsePort(values.port, 1883);
   const webOptions = parseWebFlags(values);
+  const oscSettings = parseOscFlags(values);
   const log = createLogger('demo', values['log-level']);
   // Without --port, a busy 1883 (a Mosquitto service, say) is no reason to fail: take a free port and print it.
   const hub = new Hub({ show, port, portFallback: values.port === undefined, logger: log });
@@ -72,6 +76,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   await hub.start();
   const web = await startWebOrStopHub(hub, webOptions);
+  const oscServer = oscSettings ? await startOsc(hub, oscSettings, log).catch(async (e) => { await web.close(); await hub.stop(); throw e; }) : null;
   const brokerPort = hub.broker!.port;
   const names = Object.fromEntries(show.cast.map((c) => [c.id, c.name]));
   const width = Math.max(...show.cast.map((c) => c.name.length));
@@ -81,6 +86,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   out(`Kuroko demo — "${show.title}" (${show.cast.length} characters, ${show.scenes.length} scenes)`);
   out(`  broker  mqtt://localhost:${brokerPort}   topics kuroko/v1/${show.show}/#`);
   for (const l of [...describeWeb(web), ...model.describe()]) out(l);
+  if (oscServer && oscSettings) out(describeOsc(oscServer, oscSettings, show.show, show.osc?.allowArm ?? false));
   out(`  try     mosquitto_pub -h localhost -p ${brokerPort} -t kuroko/v1/${show.show}/console/estop -n`);
   out('');
 
@@ -102,6 +108,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     stopping = true;
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null) ? undefined : new Promise((r) => c.once('exit', r))));
+    await oscServer?.close();
     await web.close();
     await hub.stop();
     await model.close();

@@ -100,6 +100,9 @@ export const Show = Type.Object({
     lateTolerance: Type.Optional(Seconds('a node rejects a cue arriving this long after its start time (default 0.5)')),
     ackTimeout: Type.Optional(Seconds('a cue not accepted within this time is reported missing (default 1)')),
   }, strict)),
+  osc: Type.Optional(Type.Object({
+    allowArm: Type.Optional(Type.Boolean({ description: 'let OSC clients (QLab, Eos, Companion) arm the nodes and release an e-stop (default false; e-stop is always allowed)' })),
+  }, { ...strict, description: 'show control over OSC (kuroko hub --osc-port N)' })),
   cast: Type.Array(Character, { minItems: 4, maxItems: 12, description: 'a show has 4 to 12 characters' }),
   scenes: Type.Array(Scene, { minItems: 1 }),
 }, { ...strict, description: 'Kuroko show file' });

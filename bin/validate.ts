@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { UsageError } from './errors.ts';
 import { loadShow } from '../hub/show/load.ts';
+import { locateProblems } from '../protocol/yaml-document.ts';
+import { cardProblems } from '../hub/ensemble/card-files.ts';
 import { loadProfile } from '../firmware-config/profile.ts';
 
 export const VALIDATE_HELP = `kuroko validate — check show files and hardware profiles
@@ -38,6 +40,13 @@ export async function runValidateCli(argv: string[]): Promise<number> {
         console.log(`ok   ${file}: hardware profile, platform ${p.profile.platform}, ${(p.profile.servos ?? []).length} servos, ${(p.profile.motors ?? []).length} motors, ${(p.profile.sensors ?? []).length} sensors`);
       } else {
         const s = loadShow(file);
+        // Across files: every card the cast names.
+        const across = cardProblems(s, file);
+        if (across.length) {
+          bad++;
+          console.error(`FAIL ${file} is invalid:\n  ${locateProblems(file, readFileSync(file, 'utf8'), across).join('\n  ')}`);
+          continue;
+        }
         const cues = s.scenes.reduce((a, sc) => a + sc.cues.length, 0);
         console.log(`ok   ${file}: show ${s.show}, ${s.cast.length} characters, ${s.scenes.length} scenes, ${cues} cues`);
       }

@@ -6,6 +6,9 @@ import { createLogger } from '../bin/log.ts';
 import { UsageError } from '../bin/errors.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
+import { performShowOnce, describeOnce } from './perform-once.ts';
+import type { Report } from './playback.ts';
+import type { TranscriptLineT } from '../protocol/index.ts';
 import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 import { attachEnsemble } from './ensemble/runtime.ts';
 import { LLM_OPTIONS, LLM_HELP, setupModel } from './llm/cli-options.ts';
@@ -14,7 +17,8 @@ import { OSC_OPTIONS, OSC_HELP, parseOscFlags, startOsc, describeOsc } from './o
 export const HUB_HELP = `kuroko hub — run the hub of a show
 
 Usage:
-  kuroko hub --show FILE [--broker URL | --port N] [--journal-dir DIR] [--http-port N] [--token T]
+  kuroko hub --show FILE [--broker URL | --port N] [--journal-dir DIR] [--once] [--http-port N] [--token T]
+             [--osc-port N [--osc-bind ADDR] [--osc-allow LIST]]
 
 Options:
   --show FILE        the show file (YAML), e.g. hub/shows/blade.yaml
@@ -22,6 +26,9 @@ Options:
                      without it the hub starts its embedded broker
   --port N           port of the embedded broker (default 1883)
   --journal-dir DIR  where the show journal (JSON Lines) goes (default var/journal)
+  --once             wait for every cast node (60 s), arm, perform every scene once and exit:
+                     0 when every scene finished, no cue was rejected and lines were performed;
+                     else 1, with a summary
 ${WEB_HELP}
 ${OSC_HELP}
 ${LLM_HELP}
@@ -43,7 +50,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
     args: argv,
     options: {
       show: { type: 'string' }, broker: { type: 'string' }, port: { type: 'string' },
-      'journal-dir': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'journal-dir': { type: 'string' }, once: { type: 'boolean', default: false }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       ...WEB_OPTIONS,
       ...LLM_OPTIONS,
       ...OSC_OPTIONS,
@@ -67,13 +74,34 @@ export async function runHubCli(argv: string[]): Promise<number> {
   log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);
   // The page address carries the token, so it goes to stdout (the operator's terminal), not the log.
   console.log(`Kuroko hub — "${show.title}"\n${[...describeWeb(web, { lan: true }), ...(oscServer && oscSettings ? [describeOsc(oscServer, oscSettings, show.show, show.osc?.allowArm ?? false)] : []), ...model.describe()].join('\n')}`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  let code = 0;
+  if (values.once) {
+    let interrupted = false;
+    const stopOnSignal = () => { interrupted = true; };
+    process.once('SIGINT', stopOnSignal);
+    process.once('SIGTERM', stopOnSignal);
+    const t0 = hub.showNow();
+    const clock = () => `${((hub.showNow() - t0) / 1000).toFixed(1).padStart(6)}s`;
+    const out = (s: string) => process.stdout.write(`${s}\n`);
+    hub.on('line', (l: TranscriptLineT) => out(`${clock()}  ${l.character.toUpperCase()}  ${l.text}`));
+    hub.on('report', (r: Report) => out(`${clock()}  ! ${r.message}`));
+    try {
+      const result = await performShowOnce(hub, { out, clock, interrupted: () => interrupted, upTimeoutMs: 60000 });
+      for (const l of describeOnce(result, values.show)) out(l);
+      code = result.failures.length ? 1 : 0;
+    } catch (e) {
+      out(`FAILED: ${(e as Error).message}`);
+      code = 1;
+    }
+  } else {
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  }
   await oscServer?.close();
   await web.close();
   await hub.stop();
   await model.close();
-  return 0;
+  return code;
 }

@@ -7,11 +7,13 @@ import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createLogger } from '../bin/log.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
 import { parsePort } from './cli.ts';
 import { transcriptToSrt } from './srt.ts';
+import { performShowOnce, describeOnce } from './perform-once.ts';
 import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 import type { TranscriptLineT } from '../protocol/index.ts';
 import type { NodeInfo } from './registry.ts';
@@ -29,9 +31,11 @@ Usage:
 
 Options:
   --show FILE        the show (default hub/shows/blade.yaml, "The Council at Dusk")
-  --once             perform the show once and exit (0 when every scene finished)
+  --once             perform the show once and exit: 0 when every scene finished, no cue was
+                     rejected and lines were performed; else 1, with a summary
   --port N           port of the embedded MQTT broker (default 1883; if that is busy, a free one, printed)
-  --profile FILE     hardware profile for every simulated node (default firmware-config/profiles/sim-robot.yaml)
+  --profile FILE     hardware profile for every simulated node without its own cast "profile:"
+                     (default firmware-config/profiles/sim-robot.yaml)
 ${WEB_HELP}
 ${OSC_HELP}
 ${LLM_HELP}
@@ -99,7 +103,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
       '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
-      '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // A cast entry's own profile wins over --profile, as kuroko validate reads it.
+      '--profile', c.profile ? resolve(dirname(values.show!), c.profile) : values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, sig) => { if (!stopping) out(`${clock()}  ! node process ${c.node} exited (${sig ?? code})`); });
     return child;
   });
@@ -119,42 +124,12 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    // Wait for every node to come up and hear the hub (a node still in init refuses to arm).
-    const upBy = Date.now() + 30000;
-    const up = (node: string) => hub.registry.isOnline(node) && hub.registry.get(node)?.state !== 'init';
-    while (show.cast.some((c) => !up(c.node))) {
-      if (Date.now() > upBy) {
-        const missing = show.cast.filter((c) => !up(c.node)).map((c) => c.node);
-        throw new Error(`nodes did not come up within 30 s: ${missing.join(', ')}`);
-      }
-      if (interrupted) throw new Error('interrupted');
-      await sleep(50);
-    }
-    let armed = await hub.console.run('arm');
-    // On a loaded machine a node can take longer than arm's wait to answer: ask again.
-    for (let i = 0; i < 3 && !armed.ok && !interrupted; i++) { await sleep(500); armed = await hub.console.run('arm'); }
-    out(`${clock()}  > arm: ${armed.message}`);
-    if (!armed.ok) throw new Error(`could not arm the nodes: ${armed.message}`);
-
-    let completed = true;
-    for (const scene of show.scenes) {
-      out(`${clock()}  == scene ${scene.id}${scene.title ? `: ${scene.title}` : ''}`);
-      const finished = new Promise<boolean>((resolve) => {
-        const onFinished = (id: string) => { if (id === scene.id) { cleanup(); resolve(true); } };
-        const onState = () => { if (hub.estopActive || hub.playback.snapshot().status === 'stopped') { cleanup(); resolve(false); } };
-        const poll = setInterval(() => { if (interrupted) { cleanup(); resolve(false); } }, 100);
-        const cleanup = () => { hub.off('scene-finished', onFinished); hub.off('show-state', onState); clearInterval(poll); };
-        hub.on('scene-finished', onFinished);
-        hub.on('show-state', onState);
-      });
-      const r = await hub.console.run('scene/start', { scene: scene.id });
-      if (!r.ok) { out(`${clock()}  ! ${r.message}`); completed = false; break; }
-      if (!(await finished)) { completed = false; out(`${clock()}  ! the show was stopped${hub.estopActive ? ' by an e-stop' : ''}`); break; }
-    }
+    // 60 s: four node processes starting at once on a small machine take a while.
+    const result = await performShowOnce(hub, { out, clock, interrupted: () => interrupted, upTimeoutMs: 60000 });
     const srtFile = hub.journal!.file.replace(/\.jsonl$/, '.srt');
     writeFileSync(srtFile, transcriptToSrt(hub.transcript, names));
     out('');
-    out(`${completed ? 'The show is over' : 'The show did not finish'}: ${hub.transcript.length} lines performed.`);
+    out(`${result.completed ? 'The show is over' : 'The show did not finish'}: ${hub.transcript.length} lines performed.`);
     for (const r of ensemble.records) {
       const dead = r.turns.slice(1).map((t) => Math.round(t.deadAirMs)).sort((a, b) => a - b);
       out(`  improv    ${r.scene}: ${r.turns.length} turns, beats ${r.beatsHit.length}/${r.beats.length}, ended by ${r.endedBy}, dead air max ${dead.at(-1) ?? 0} ms; turns ${JSON.stringify(r.stats)}`);
@@ -162,8 +137,9 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     out(`  journal   ${hub.journal!.file}`);
     out(`  subtitles ${srtFile}`);
     if (values.once) {
+      for (const l of describeOnce(result, values.show)) out(l);
       await shutdown();
-      return completed ? 0 : 1;
+      return result.failures.length ? 1 : 0;
     }
     if (!interrupted) out(`The stage stays live: drive it from ${web.pageUrl} or with mosquitto_pub; Ctrl-C to quit.`);
     while (!interrupted) await sleep(200);

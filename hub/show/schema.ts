@@ -29,6 +29,7 @@ export const Character = Type.Object({
   capabilities: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { description: 'council capabilities, e.g. sensors' })),
   latencyBudgetMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60000, description: 'how late an improvised line may be before a filler/fallback' })),
   card: Type.Optional(Type.String({ maxLength: 500, description: 'a Character Card V2 JSON file (relative to the show file) to take the persona from' })),
+  profile: Type.Optional(Type.String({ maxLength: 500, description: 'the hardware profile of this character\'s node (relative to the show file); kuroko validate checks its cues against it' })),
 }, strict);
 
 const Beat = Type.Object({

@@ -2,7 +2,7 @@
  * The `kuroko` command: one entry point, one subcommand per job. The hub and the edge live in
  * their own folders and never import each other; this file only dispatches.
  */
-import { UsageError } from './errors.ts';
+import { UsageError, flagErrorMessage } from './errors.ts';
 
 const HELP = `kuroko — robots performing live theatre
 
@@ -53,8 +53,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     return await (await load())(rest);
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (err instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS') || err.name === 'DocumentError') {
-      console.error(`kuroko ${cmd}: ${err.message}${err.code?.startsWith('ERR_PARSE_ARGS') ? ` (see kuroko ${cmd} --help)` : ''}`);
+    if (err.code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(flagErrorMessage(cmd, err));
+      return 2;
+    }
+    if (err instanceof UsageError || err.name === 'DocumentError') {
+      console.error(`kuroko ${cmd}: ${err.message}`);
       return 2;
     }
     console.error(`kuroko ${cmd}: ${err.message}`);

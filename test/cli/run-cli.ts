@@ -18,14 +18,15 @@ export function kuroko(args: string[], cwd = ROOT): CliResult {
 export async function kurokoHere(args: string[]): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const log = console.log, error = console.error, warn = console.warn, write = process.stdout.write;
+  const log = console.log, error = console.error, warn = console.warn, write = process.stdout.write, writeErr = process.stderr.write;
   console.log = (...a: unknown[]) => { stdout += `${a.join(' ')}\n`; };
   console.error = console.warn = (...a: unknown[]) => { stderr += `${a.join(' ')}\n`; };
   process.stdout.write = ((chunk: string | Uint8Array) => { stdout += chunk.toString(); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => { stderr += chunk.toString(); return true; }) as typeof process.stderr.write;
   try {
     const code = await runCommand(args);
     return { code, stdout, stderr };
   } finally {
-    console.log = log; console.error = error; console.warn = warn; process.stdout.write = write;
+    console.log = log; console.error = error; console.warn = warn; process.stdout.write = write; process.stderr.write = writeErr;
   }
 }

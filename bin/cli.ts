@@ -30,7 +30,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
   card: async () => (await import('../hub/ensemble/card-cli.ts')).runCardCli,
   flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,
-  version: async () => async () => { console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION); return 0; },
+  version: async () => async (argv) => {
+    if (argv.length) throw new UsageError(`kuroko version takes no arguments (got ${argv.join(' ')})`);
+    console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION);
+    return 0;
+  },
 };
 
 export async function main(argv: string[]): Promise<void> {

@@ -122,7 +122,7 @@ describe('oscsend and oscdump against a real stage', () => {
     const out = await new Promise<string>((resolve, reject) => {
       // A private network namespace: oscdump listens on every interface there, which is only its own loopback.
       execFile('unshare', ['-rn', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" bin/run-ts.js test/osc/scenario.ts`],
-        { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 150000 }, (err, stdout, stderr) => {
+        { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 240000 }, (err, stdout, stderr) => {
           if (err && !stdout) reject(new Error(`the OSC scenario could not run (needs unshare from util-linux and iproute2, and user or root namespaces): ${err.message}\n${stderr.slice(-2000)}`));
           else resolve(stdout);
         });
@@ -136,5 +136,5 @@ describe('oscsend and oscdump against a real stage', () => {
     expect(dumped).toMatch(/\/kuroko\/osctest\/state\/scene s "one"/);
     expect(dumped).toMatch(/\/kuroko\/osctest\/state\/estop i 1/);
     for (const n of ['alice', 'bob', 'carol', 'dave']) expect(dumped).toContain(`/kuroko/osctest/node/${n}/state s "estopped"`);
-  }, 180000);
+  }, 260000);
 });

@@ -26,9 +26,10 @@ Options:
                      without it the hub starts its embedded broker
   --port N           port of the embedded broker (default 1883)
   --journal-dir DIR  where the show journal (JSON Lines) goes (default var/journal)
-  --once             wait for every cast node (60 s), arm, perform every scene once and exit:
+  --once             wait for every cast node, arm, perform every scene once and exit:
                      0 when every scene finished, no cue was rejected and lines were performed;
                      else 1, with a summary
+  --wait-nodes S     with --once: how long to wait for the nodes (default 60)
 ${WEB_HELP}
 ${OSC_HELP}
 ${LLM_HELP}
@@ -45,12 +46,19 @@ export function parsePort(s: string | undefined, fallback: number): number {
   return n;
 }
 
+export function parseSeconds(flag: string, s: string | undefined, fallback: number): number {
+  if (s === undefined) return fallback;
+  const n = Number(s);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new UsageError(`${flag} ${s} is not a number of seconds (1-3600)`);
+  return n;
+}
+
 export async function runHubCli(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       show: { type: 'string' }, broker: { type: 'string' }, port: { type: 'string' },
-      'journal-dir': { type: 'string' }, once: { type: 'boolean', default: false }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'journal-dir': { type: 'string' }, once: { type: 'boolean', default: false }, 'wait-nodes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       ...WEB_OPTIONS,
       ...LLM_OPTIONS,
       ...OSC_OPTIONS,
@@ -64,6 +72,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
   const show = loadShow(values.show);
   const webOptions = parseWebFlags(values);
   const oscSettings = parseOscFlags(values);
+  const waitNodesMs = parseSeconds('--wait-nodes', values['wait-nodes'], 60) * 1000;
   const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log });
   const model = await setupModel(values, log);
   // Improv and council cues; without --llm the deterministic built-in improviser writes the lines.
@@ -86,7 +95,7 @@ export async function runHubCli(argv: string[]): Promise<number> {
     hub.on('line', (l: TranscriptLineT) => out(`${clock()}  ${l.character.toUpperCase()}  ${l.text}`));
     hub.on('report', (r: Report) => out(`${clock()}  ! ${r.message}`));
     try {
-      const result = await performShowOnce(hub, { out, clock, interrupted: () => interrupted, upTimeoutMs: 60000 });
+      const result = await performShowOnce(hub, { out, clock, interrupted: () => interrupted, upTimeoutMs: waitNodesMs });
       for (const l of describeOnce(result, values.show)) out(l);
       code = result.failures.length ? 1 : 0;
     } catch (e) {

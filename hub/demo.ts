@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { createLogger } from '../bin/log.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
-import { parsePort } from './cli.ts';
+import { parsePort, parseSeconds } from './cli.ts';
 import { transcriptToSrt } from './srt.ts';
 import { performShowOnce, describeOnce } from './perform-once.ts';
 import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
@@ -40,6 +40,7 @@ ${WEB_HELP}
 ${OSC_HELP}
 ${LLM_HELP}
   --no-node-model    simulated nodes skip loading their local model (faster start, no ad-libs)
+  --wait-nodes S     how long to wait for every node to come up before arming (default 60)
   --log-level LEVEL  log level of the hub and nodes (default error; logs go to stderr)
   -h, --help         this help
 
@@ -60,6 +61,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       'log-level': { type: 'string', default: 'error' },
       help: { type: 'boolean', short: 'h' },
       'no-node-model': { type: 'boolean', default: false },
+      'wait-nodes': { type: 'string' },
       ...WEB_OPTIONS,
       ...LLM_OPTIONS,
       ...OSC_OPTIONS,
@@ -69,6 +71,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   if (values.help) { console.log(DEMO_HELP); return 0; }
   const show = loadShow(values.show!);
   const port = parsePort(values.port, 1883);
+  const waitNodesMs = parseSeconds('--wait-nodes', values['wait-nodes'], 60) * 1000;
   const webOptions = parseWebFlags(values);
   const oscSettings = parseOscFlags(values);
   const log = createLogger('demo', values['log-level']);
@@ -124,8 +127,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    // 60 s: four node processes starting at once on a small machine take a while.
-    const result = await performShowOnce(hub, { out, clock, interrupted: () => interrupted, upTimeoutMs: 60000 });
+    // 60 s by default: four node processes starting at once on a small machine take a while.
+    const result = await performShowOnce(hub, { out, clock, interrupted: () => interrupted, upTimeoutMs: waitNodesMs });
     const srtFile = hub.journal!.file.replace(/\.jsonl$/, '.srt');
     writeFileSync(srtFile, transcriptToSrt(hub.transcript, names));
     out('');

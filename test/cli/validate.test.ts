@@ -77,13 +77,13 @@ describe('--once', () => {
     const show = fixture('rejected-cue.yaml');
     // A private network namespace: the demo's embedded broker listens on every interface there, only its own loopback.
     const r = await new Promise<{ code: number; out: string }>((resolve) => {
-      execFile('unshare', ['-rn', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" bin/kuroko.js demo --once --no-node-model --show "${show}" --port 0 --http-port 0`],
-        { cwd: ROOT, timeout: 150000 }, (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr }));
+      execFile('unshare', ['-rn', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" bin/kuroko.js demo --once --no-node-model --wait-nodes 140 --show "${show}" --port 0 --http-port 0`],
+        { cwd: ROOT, timeout: 200000 }, (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr }));
     });
     expect(r.out).toContain('Hello.');
     expect(r.out).toMatch(/FAILED: 1 cue was rejected, failed or skipped \(1 lines performed\)/);
     expect(r.out).toMatch(/cue-rejected +one\/m1 on bob: .*no servo "tail"/);
     expect(r.out).toContain(`kuroko validate ${show} --profiles DIR`);
     expect(r.code).toBe(1);
-  }, 160000);
+  }, 210000);
 });

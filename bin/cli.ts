@@ -2,7 +2,7 @@
  * The `kuroko` command: one entry point, one subcommand per job. The hub and the edge live in
  * their own folders and never import each other; this file only dispatches.
  */
-import { UsageError } from './errors.ts';
+import { UsageError, flagErrorMessage } from './errors.ts';
 
 const HELP = `kuroko — robots performing live theatre
 
@@ -18,6 +18,7 @@ Commands:
   journal    prune old journal records, erase a person's records (prune, erase)
   flash      build and flash the Kuroko firmware to a node's board
   ensemble   replay an improvised scene as a cue list; import a scene from .srt
+  card       import a Character Card V2 (.json or .png) into a show's cast; export one
   version    print the version`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -31,32 +32,45 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   srt: async () => (await import('../hub/srt-cli.ts')).runSrtCli,
   journal: async () => (await import('../hub/journal-cli.ts')).runJournalCli,
   ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
+  card: async () => (await import('../hub/ensemble/card-cli.ts')).runCardCli,
   flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,
-  version: async () => async () => { console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION); return 0; },
+  version: async () => async (argv) => {
+    if (argv.length) throw new UsageError(`kuroko version takes no arguments (got ${argv.join(' ')})`);
+    console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION);
+    return 0;
+  },
 };
 
 export async function main(argv: string[]): Promise<void> {
+  process.exit(await runCommand(argv));
+}
+
+/** Runs one command and returns its exit code, printing errors as the CLI does (tests call this in-process). */
+export async function runCommand(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     console.log(HELP);
-    process.exit(cmd ? 0 : 2);
+    return cmd ? 0 : 2;
   }
   const load = COMMANDS[cmd];
   if (!load) {
     console.error(`kuroko: unknown command "${cmd}"\n\n${HELP}`);
-    process.exit(2);
+    return 2;
   }
   try {
-    const code = await (await load())(rest);
-    process.exit(code);
+    return await (await load())(rest);
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (err instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS') || err.name === 'DocumentError') {
-      console.error(`kuroko ${cmd}: ${err.message}${err.code?.startsWith('ERR_PARSE_ARGS') ? ` (see kuroko ${cmd} --help)` : ''}`);
-      process.exit(2);
+    if (err.code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(flagErrorMessage(cmd, err));
+      return 2;
+    }
+    if (err instanceof UsageError || err.name === 'DocumentError') {
+      console.error(`kuroko ${cmd}: ${err.message}`);
+      return 2;
     }
     console.error(`kuroko ${cmd}: ${err.message}`);
     if (process.env.KUROKO_DEBUG) console.error(err.stack);
-    process.exit(1);
+    return 1;
   }
 }

@@ -9,13 +9,14 @@ import type { ProfileT } from '../firmware-config/profile-schema.ts';
 import type { SafetyGate } from './safety.ts';
 import type { CommandLease } from './command-lease.ts';
 
-export type Easing = 'linear' | 'ease-in-out';
+import { minMoveMs, type Easing } from '../firmware-config/motion-limits.ts';
+
+export type { Easing };
 const EASE: Record<Easing, (t: number) => number> = {
   linear: (t) => t,
   // smoothstep: its peak speed is 1.5x the average, which the planner accounts for.
   'ease-in-out': (t) => t * t * (3 - 2 * t),
 };
-const PEAK_SPEED_FACTOR: Record<Easing, number> = { linear: 1, 'ease-in-out': 1.5 };
 
 interface Trajectory {
   from: number;
@@ -70,7 +71,7 @@ export class MotionController {
       const from = this.gate.servoPosition(id);
       const servo = this.profile.servos!.find((s) => s.id === id)!;
       // The slowest the speed limit allows, with the easing's peak speed counted in.
-      const minDuration = (Math.abs(angle - from) / servo.maxSpeed) * 1000 * PEAK_SPEED_FACTOR[easing];
+      const minDuration = minMoveMs(from, angle, servo.maxSpeed, easing);
       const duration = Math.max(durationMs, minDuration);
       this.trajectories.get(id)?.done();
       moves.push(new Promise<void>((done) => this.trajectories.set(id, { from, to: angle, start: now, duration, easing, done, lease })));

@@ -18,10 +18,41 @@ import { DocumentError } from '../protocol/yaml-document.ts';
 import { buildFirmware, BuildError, FIRMWARE_HEX } from './build-tools.ts';
 import { FIRMWARE_NAME, FIRMWARE_VERSION, FIRMWARE_VERSION_TEXT } from './firmware/version.ts';
 import { openSerialFirmata } from '../edge/hardware/board-link.ts';
+import { flagErrorMessage } from '../bin/errors.ts';
 
-const USAGE = `usage: kuroko flash --node ID [--profile FILE] [--board-id ID]
-       kuroko flash --port PORT --board uno|nano
-options: --hex FILE  --upload-baud N  --attempts N (bootloader sync tries)  --no-check  --help`;
+export const FLASH_HELP = `kuroko flash — build the Kuroko firmware and flash it to a node's board
+
+Usage:
+  kuroko flash --node ID [--profile FILE] [--board-id ID]    every board in the node's profile
+  kuroko flash --port PORT --board uno|nano                  one board on a serial port
+
+Options:
+  --node ID          the node whose boards to flash; its profile is --profile FILE, else
+                     firmware-config/profiles/ID.yaml, else the profile there whose "node:" is ID
+  --profile FILE     the node's hardware profile (its boards: model, port)
+  --board-id ID      only this board of the profile
+  --port PORT        a serial port (/dev/ttyACM0, /dev/serial/by-id/…, or the emulated Uno's pty)
+  --board uno|nano   the board on --port (the Kuroko firmware runs on the ATmega328P only)
+  --hex FILE         flash this firmware instead of building it (a node without the AVR toolchain)
+  --upload-baud N    bootloader speed (default 115200; 57600 for a Nano with the old bootloader)
+  --attempts N       bootloader sync tries, 1-99 (avrdude -x attempts=N)
+  --no-check         do not open the board afterwards to check it answers as Kuroko firmware
+  -h, --help         this help
+
+It builds the firmware (reproducibly; needs gcc-avr, avr-libc), flashes it with avrdude through the
+bootloader, verifies it, then opens the board over Firmata and checks it answers as
+${FIRMWARE_NAME} ${FIRMWARE_VERSION_TEXT}.
+
+Examples:
+  kuroko flash --port /dev/ttyACM0 --board uno
+  kuroko flash --node kenzaki --profile kenzaki.yaml
+  kuroko flash --node sample-robot                           # finds firmware-config/profiles/sample-robot.yaml
+
+  # The emulated Uno (no hardware): build it, start it with its bootloader in a second terminal
+  # (it runs until Ctrl-C or until its standard input closes), then flash it through its pty:
+  npm run simavr:build
+  firmware-config/simavr/build/kuroko-avr-sim --bootloader firmware-config/simavr/build/optiboot_atmega328.hex --link /tmp/kuroko-uno
+  kuroko flash --port /tmp/kuroko-uno --board uno`;
 
 const PROFILES_DIR = fileURLToPath(new URL('./profiles/', import.meta.url));
 const SUPPORTED = new Set(['uno', 'nano']);
@@ -43,7 +74,7 @@ function findNodeProfile(node: string, file?: string): string {
       if (loadProfile(join(PROFILES_DIR, f)).profile.node === node) return join(PROFILES_DIR, f);
     } catch { /* an invalid profile of another node is not our concern here */ }
   }
-  throw new FlashError(`no profile for node "${node}" in ${PROFILES_DIR} (give --profile FILE)`);
+  throw new FlashError(`no profile for node "${node}": none named ${node}.yaml or with "node: ${node}" in ${PROFILES_DIR}; give --profile FILE (a copy of profiles/sample-robot.yaml with node: ${node}, for example)`);
 }
 
 function targetsFrom(values: Record<string, string | boolean | undefined>): Target[] {
@@ -52,7 +83,7 @@ function targetsFrom(values: Record<string, string | boolean | undefined>): Targ
     if (!values.board) throw new FlashError('--port needs --board uno|nano');
     return [{ id: String(values.port), port: String(values.port), model: String(values.board), baud: 57600 }];
   }
-  if (values.node === undefined) throw new FlashError('say which board: --node ID, or --port PORT --board uno|nano');
+  if (values.node === undefined) throw new FlashError('say which board: --node ID, or --port PORT --board uno|nano (see kuroko flash --help)');
   if (values.board !== undefined) throw new FlashError('--board goes with --port; with --node the profile names the board model');
   const file = findNodeProfile(String(values.node), values.profile as string | undefined);
   const { profile } = loadProfile(file);
@@ -145,10 +176,10 @@ export async function runFlashCli(argv: string[], io: FlashIo = consoleIo): Prom
       },
     }));
   } catch (e) {
-    io.err(`kuroko flash: ${(e as Error).message}\n${USAGE}`);
+    io.err(flagErrorMessage('flash', e as Error & { code?: string }));
     return 2;
   }
-  if (values.help) { io.out(USAGE); return 0; }
+  if (values.help) { io.out(FLASH_HELP); return 0; }
   try {
     const uploadBaud = values['upload-baud'] === undefined ? 115200 : Number(values['upload-baud']);
     if (!Number.isInteger(uploadBaud) || uploadBaud <= 0) throw new FlashError(`--upload-baud must be a number, not "${values['upload-baud']}"`);

@@ -9,18 +9,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createLogger } from '../bin/log.ts';
 import { loadShow } from './show/load.ts';
 import { Hub } from './hub.ts';
-import { parsePort } from './cli.ts';
+import { parsePort, parseSeconds } from './cli.ts';
 import { transcriptToSrt } from './srt.ts';
+import { performShowOnce, describeOnce } from './perform-once.ts';
 import { WEB_OPTIONS, WEB_HELP, parseWebFlags, startWebOrStopHub, describeWeb } from './web/start.ts';
 import type { TranscriptLineT } from '../protocol/index.ts';
 import type { NodeInfo } from './registry.ts';
 import type { Report } from './playback.ts';
 import { attachEnsemble } from './ensemble/runtime.ts';
 import { LLM_OPTIONS, LLM_HELP, setupModel } from './llm/cli-options.ts';
+import { OSC_OPTIONS, OSC_HELP, parseOscFlags, startOsc, describeOsc } from './osc/cli-options.ts';
 import type { CouncilResult } from './ensemble/council.ts';
 import type { StageReport } from './ensemble/stage.ts';
 import { HUB_SECURITY_OPTIONS, HUB_SECURITY_HELP, resolveHubSecurity } from './access/cli-options.ts';
@@ -33,13 +35,17 @@ Usage:
 
 Options:
   --show FILE        the show (default hub/shows/blade.yaml, "The Council at Dusk")
-  --once             perform the show once and exit (0 when every scene finished)
+  --once             perform the show once and exit: 0 when every scene finished, no cue was
+                     rejected and lines were performed; else 1, with a summary
   --port N           port of the embedded MQTT broker (default 1883; if that is busy, a free one, printed)
-  --profile FILE     hardware profile for every simulated node (default firmware-config/profiles/sim-robot.yaml)
+  --profile FILE     hardware profile for every simulated node without its own cast "profile:"
+                     (default firmware-config/profiles/sim-robot.yaml)
 ${HUB_SECURITY_HELP}
 ${WEB_HELP}
+${OSC_HELP}
 ${LLM_HELP}
   --no-node-model    simulated nodes skip loading their local model (faster start, no ad-libs)
+  --wait-nodes S     how long to wait for every node to come up before arming (default 60)
   --log-level LEVEL  log level of the hub and nodes (default error; logs go to stderr)
   -h, --help         this help
 
@@ -62,15 +68,19 @@ export async function runDemoCli(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       'no-node-model': { type: 'boolean', default: false },
       ...HUB_SECURITY_OPTIONS,
+      'wait-nodes': { type: 'string' },
       ...WEB_OPTIONS,
       ...LLM_OPTIONS,
+      ...OSC_OPTIONS,
     },
     strict: true,
   });
   if (values.help) { console.log(DEMO_HELP); return 0; }
   const show = loadShow(values.show!);
   const port = parsePort(values.port, 1883);
+  const waitNodesMs = parseSeconds('--wait-nodes', values['wait-nodes'], 60) * 1000;
   const webOptions = parseWebFlags(values);
+  const oscSettings = parseOscFlags(values);
   const log = createLogger('demo', values['log-level']);
   // Without --port, a busy 1883 (a Mosquitto service, say) is no reason to fail: take a free port and print it.
   // Secure with no setup: the first run creates the show's credentials under var/access/.
@@ -88,6 +98,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     if (readingsLoaded()) process.stdout.write(`  readings kana readings of Japanese lines ready (kuromoji, ${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
   }
   const web = await startWebOrStopHub(hub, webOptions);
+  const oscServer = oscSettings ? await startOsc(hub, oscSettings, log).catch(async (e) => { await web.close(); await hub.stop(); throw e; }) : null;
   const brokerPort = hub.broker!.port;
   const names = Object.fromEntries(show.cast.map((c) => [c.id, c.name]));
   const width = Math.max(...show.cast.map((c) => c.name.length));
@@ -96,6 +107,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
 
   out(`Kuroko demo — "${show.title}" (${show.cast.length} characters, ${show.scenes.length} scenes)`);
   for (const l of [...sec.notes, ...describeBroker(hub, sec.store), ...describeWeb(web), ...model.describe()]) out(l);
+  if (oscServer && oscSettings) out(describeOsc(oscServer, oscSettings, show.show, show.osc?.allowArm ?? false));
   out('');
 
   hub.on('line', (l: TranscriptLineT) => out(`${clock()}  ${(names[l.character] ?? l.character).toUpperCase().padEnd(width)}  ${l.text}${l.emotion ? `  (${l.emotion})` : ''}`));
@@ -110,7 +122,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const children: ChildProcess[] = show.cast.map((c) => {
     const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
       '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(c.language ? ['--language', c.language] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
-      '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--var-dir', varDir, '--log-level', values['log-level']!,
+      // A cast entry's own profile wins over --profile, as kuroko validate reads it.
+      '--profile', c.profile ? resolve(dirname(values.show!), c.profile) : values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--var-dir', varDir, '--log-level', values['log-level']!,
       ...(sec.store ? ['--credentials', sec.store.bundleFile(c.node)] : ['--insecure'])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, sig) => { if (!stopping) out(`${clock()}  ! node process ${c.node} exited (${sig ?? code})`); });
     return child;
@@ -120,6 +133,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     stopping = true;
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null) ? undefined : new Promise((r) => c.once('exit', r))));
+    await oscServer?.close();
     await web.close();
     await hub.stop();
     await model.close();
@@ -130,42 +144,12 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    // Wait for every node to come up and hear the hub (a node still in init refuses to arm).
-    const upBy = Date.now() + 90000; // a loaded machine (CI, a small board) can take a while to start four nodes
-    const up = (node: string) => hub.registry.isOnline(node) && hub.registry.get(node)?.state !== 'init';
-    while (show.cast.some((c) => !up(c.node))) {
-      if (Date.now() > upBy) {
-        const missing = show.cast.filter((c) => !up(c.node)).map((c) => c.node);
-        throw new Error(`nodes did not come up within 90 s: ${missing.join(', ')}`);
-      }
-      if (interrupted) throw new Error('interrupted');
-      await sleep(50);
-    }
-    let armed = await hub.console.run('arm');
-    // On a loaded machine a node can take longer than arm's wait to answer: ask again.
-    for (let i = 0; i < 3 && !armed.ok && !interrupted; i++) { await sleep(500); armed = await hub.console.run('arm'); }
-    out(`${clock()}  > arm: ${armed.message}`);
-    if (!armed.ok) throw new Error(`could not arm the nodes: ${armed.message}`);
-
-    let completed = true;
-    for (const scene of show.scenes) {
-      out(`${clock()}  == scene ${scene.id}${scene.title ? `: ${scene.title}` : ''}`);
-      const finished = new Promise<boolean>((resolve) => {
-        const onFinished = (id: string) => { if (id === scene.id) { cleanup(); resolve(true); } };
-        const onState = () => { if (hub.estopActive || hub.playback.snapshot().status === 'stopped') { cleanup(); resolve(false); } };
-        const poll = setInterval(() => { if (interrupted) { cleanup(); resolve(false); } }, 100);
-        const cleanup = () => { hub.off('scene-finished', onFinished); hub.off('show-state', onState); clearInterval(poll); };
-        hub.on('scene-finished', onFinished);
-        hub.on('show-state', onState);
-      });
-      const r = await hub.console.run('scene/start', { scene: scene.id });
-      if (!r.ok) { out(`${clock()}  ! ${r.message}`); completed = false; break; }
-      if (!(await finished)) { completed = false; out(`${clock()}  ! the show was stopped${hub.estopActive ? ' by an e-stop' : ''}`); break; }
-    }
+    // 60 s by default: four node processes starting at once on a small machine take a while.
+    const result = await performShowOnce(hub, { out, clock, interrupted: () => interrupted, upTimeoutMs: waitNodesMs });
     const srtFile = hub.journal!.file.replace(/\.jsonl$/, '.srt');
     writeFileSync(srtFile, transcriptToSrt(hub.transcript, names));
     out('');
-    out(`${completed ? 'The show is over' : 'The show did not finish'}: ${hub.transcript.length} lines performed.`);
+    out(`${result.completed ? 'The show is over' : 'The show did not finish'}: ${hub.transcript.length} lines performed.`);
     for (const r of ensemble.records) {
       const dead = r.turns.slice(1).map((t) => Math.round(t.deadAirMs)).sort((a, b) => a - b);
       out(`  improv    ${r.scene}: ${r.turns.length} turns, beats ${r.beatsHit.length}/${r.beats.length}, ended by ${r.endedBy}, dead air max ${dead.at(-1) ?? 0} ms; turns ${JSON.stringify(r.stats)}`);
@@ -173,8 +157,9 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     out(`  journal   ${hub.journal!.file}`);
     out(`  subtitles ${srtFile}`);
     if (values.once) {
+      for (const l of describeOnce(result, values.show)) out(l);
       await shutdown();
-      return completed ? 0 : 1;
+      return result.failures.length ? 1 : 0;
     }
     if (!interrupted) out(`The stage stays live: drive it from ${web.pageUrl} or with mosquitto_pub; Ctrl-C to quit.`);
     while (!interrupted) await sleep(200);

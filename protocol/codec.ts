@@ -8,7 +8,8 @@ import type { Static } from '@sinclair/typebox';
 import { CHANNELS, type ChannelName } from './topics.ts';
 import { isId } from './ids.ts';
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+// verbose: an error carries the bad value, so the message can show it.
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
 const validators = new Map<ChannelName, ValidateFunction>();
 function validatorFor(name: ChannelName): ValidateFunction {
   let v = validators.get(name);
@@ -35,6 +36,7 @@ export function describeAjvError(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   if (e.keyword === 'required') return `${where}: missing field "${(e.params as { missingProperty: string }).missingProperty}"`;
   if (e.keyword === 'enum' || e.keyword === 'const') return `${where}: must be ${JSON.stringify((e.params as { allowedValues?: unknown; allowedValue?: unknown }).allowedValues ?? (e.params as { allowedValue?: unknown }).allowedValue)}`;
+  if (e.keyword === 'pattern') return `${where}: ${JSON.stringify(e.data)} does not match ${(e.params as { pattern: string }).pattern}${(e.params as { pattern: string }).pattern.includes('a-z0-9') ? ' (ids use a-z, 0-9 and -)' : ''}`;
   return `${where}: ${e.message ?? 'is invalid'}`;
 }
 

@@ -15,7 +15,8 @@ export class DocumentError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+// verbose: each error carries the bad value, so a message can show it.
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
 const cache = new WeakMap<object, ReturnType<typeof ajv.compile>>();
 
 function fieldPath(instancePath: string): string[] {
@@ -98,18 +99,27 @@ export function parseYamlDocument<T>(file: string, text: string, schema: TSchema
     throw new DocumentError(file, problems);
   }
   const extra = extraChecks?.(value as T) ?? [];
-  if (extra.length) {
-    throw new DocumentError(file, extra.map((msg) => {
-      // Extra checks may start with a field path in brackets: "[scenes.0.cues.1] message".
-      const m = /^\[([^\]]*)\]\s*(.*)$/.exec(msg);
-      if (!m) return `${file}: ${msg}`;
-      const path = m[1]!.split('.').filter(Boolean);
-      const node = locate(doc.contents as YamlNode | null, path);
-      const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
-      return `${file}:${pos ? `${pos.line}:${pos.col}` : '?'} ${pretty(path)}: ${m[2]}`;
-    }));
-  }
+  if (extra.length) throw new DocumentError(file, locateIn(file, doc.contents as YamlNode | null, lineCounter, extra));
   return { value: value as T, text, file };
+}
+
+/** "[scenes.0.cues.1] message" → "file:line:col scenes[0].cues[1]: message" (other messages get the file name). */
+function locateIn(file: string, root: YamlNode | null, lineCounter: LineCounter, problems: string[]): string[] {
+  return problems.map((msg) => {
+    const m = /^\[([^\]]*)\]\s*(.*)$/.exec(msg);
+    if (!m) return `${file}: ${msg}`;
+    const path = m[1]!.split('.').filter(Boolean);
+    const node = locate(root, path);
+    const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
+    return `${file}:${pos ? `${pos.line}:${pos.col}` : '?'} ${pretty(path)}: ${m[2]}`;
+  });
+}
+
+/** Places problems found after loading (checks across files) at their line and column in the document text. */
+export function locateProblems(file: string, text: string, problems: string[]): string[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return locateIn(file, doc.contents as YamlNode | null, lineCounter, problems);
 }
 
 export function loadYamlDocument<T>(file: string, schema: TSchema, extraChecks?: (v: T) => string[]): LoadedDocument<T> {

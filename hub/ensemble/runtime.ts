@@ -4,8 +4,6 @@
  * each character's memory with what it witnessed: lines on stage, stage events, and its own
  * node's sensor events (someone came close) and node events.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { Hub } from '../hub.ts';
 import type { ShowT, ShowCueT, SceneT } from '../show/schema.ts';
 import type { Outcome } from '../playback.ts';
@@ -13,7 +11,7 @@ import type { NodeEventT, TelemetryT, TranscriptLineT, ShowStateT } from '../../
 import type { TextBackend, PromptStyle } from './backend.ts';
 import { realClock } from './clock.ts';
 import { characterFromCast, overlayCast, type Character } from './character.ts';
-import { parseCard } from './card.ts';
+import { readCardFile, cardPath } from './card-files.ts';
 import { MemoryBank } from './memory.ts';
 import { TurnStats } from './turn.ts';
 import { ImprovEngine, type ImprovRecord, type TurnRecord } from './improv.ts';
@@ -39,9 +37,11 @@ export interface EnsembleOptions {
 export function loadCast(show: ShowT, showFile?: string): Character[] {
   return show.cast.map((c) => {
     if (!c.card) return characterFromCast(c);
-    const file = resolve(showFile ? dirname(showFile) : process.cwd(), c.card);
-    const { character } = parseCard(readFileSync(file, 'utf8'));
-    return overlayCast(character, c);
+    try {
+      return overlayCast(readCardFile(cardPath(c.card, showFile)).character, c);
+    } catch (e) {
+      throw new Error(`cast entry "${c.id}"${showFile ? ` of ${showFile}` : ''}: ${(e as Error).message}`);
+    }
   });
 }
 

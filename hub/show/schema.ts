@@ -29,6 +29,7 @@ export const Character = Type.Object({
   capabilities: Type.Optional(Type.Array(Type.String({ pattern: ID_PATTERN }), { description: 'council capabilities, e.g. sensors' })),
   latencyBudgetMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60000, description: 'how late an improvised line may be before a filler/fallback' })),
   card: Type.Optional(Type.String({ maxLength: 500, description: 'a Character Card V2 JSON file (relative to the show file) to take the persona from' })),
+  profile: Type.Optional(Type.String({ maxLength: 500, description: 'the hardware profile of this character\'s node (relative to the show file); kuroko validate checks its cues against it' })),
 }, strict);
 
 const Beat = Type.Object({
@@ -104,6 +105,9 @@ export const Show = Type.Object({
     retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'journals older than this are removed by kuroko journal prune --show FILE (default 30)' })),
     keepOperatorText: Type.Optional(Type.Boolean({ description: 'keep what operators type (council questions, reasons) in the journal; default false: redacted' })),
   }, { ...strict, description: 'what the journal keeps, and for how long (see PRIVACY.md)' })),
+  osc: Type.Optional(Type.Object({
+    allowArm: Type.Optional(Type.Boolean({ description: 'let OSC clients (QLab, Eos, Companion) arm the nodes and release an e-stop (default false; e-stop is always allowed)' })),
+  }, { ...strict, description: 'show control over OSC (kuroko hub --osc-port N)' })),
   cast: Type.Array(Character, { minItems: 4, maxItems: 12, description: 'a show has 4 to 12 characters' }),
   scenes: Type.Array(Scene, { minItems: 1 }),
 }, { ...strict, description: 'Kuroko show file' });

@@ -4,7 +4,6 @@
  * printed at start, so a page on the theatre network cannot be driven by anyone who finds it.
  */
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 
 export function newToken(): string {
   return randomBytes(18).toString('base64url');
@@ -25,13 +24,4 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 /** Constant-time comparison (hashing first makes the lengths equal). */
 export function tokenMatches(expected: string, given: unknown): boolean {
   return typeof given === 'string' && given.length > 0 && timingSafeEqual(digest(expected), digest(given));
-}
-
-/** The token of an HTTP request: ?token=..., or "Authorization: Bearer ...". */
-export function requestToken(req: IncomingMessage): string | undefined {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const q = url.searchParams.get('token');
-  if (q) return q;
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
 }

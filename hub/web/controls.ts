@@ -9,18 +9,17 @@ import type { CurateDecision } from './curator.ts';
 
 export type ControlResult = { ok: boolean; message: string };
 
-export const PAGE_COMMANDS = ['scene/start', 'go', 'stop', 'arm', 'disarm', 'estop', 'release', 'next-speaker'] as const;
+import { PAGE_COMMANDS, type ClientMessageT } from './page-protocol.ts';
+
+export { PAGE_COMMANDS };
 export type PageCommand = (typeof PAGE_COMMANDS)[number];
 
 export interface StageSettings {
   showMode: boolean;
 }
 
-/** Client → server control messages (each may carry the token). */
-export type ControlMessage =
-  | { type: 'command'; command: string; args?: { scene?: string; character?: string; reason?: string } }
-  | { type: 'curate'; id: string; decision: CurateDecision }
-  | { type: 'settings'; showMode?: boolean; curator?: boolean };
+/** Page → hub control messages (page-protocol.ts). */
+export type ControlMessage = ClientMessageT;
 
 /** The scene after the current one (the first when none has started), or null at the end. */
 export function nextScene(hub: Hub): string | null {

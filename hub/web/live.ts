@@ -1,8 +1,8 @@
 /**
  * The live stage over WebSocket: every page gets a snapshot when it connects, then the hub's
- * events as they happen, and sends its controls back. Whether a page may control is decided per
- * message (the token it carries, or the one it connected with); a page without one is a read-only
- * view where that is allowed, and is refused with a message it can show where it is not.
+ * events as they happen, and sends its controls back. The server decides a page's role when it
+ * connects (its session; see access.ts): an operator acts, a viewer only watches. Every message
+ * follows the page protocol (page-protocol.ts), checked on arrival.
  */
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
@@ -11,19 +11,18 @@ import type { Hub } from '../hub.ts';
 import type { NodeInfo } from '../registry.ts';
 import type { Report } from '../playback.ts';
 import type { CurateRequest, CurateSettled } from './curator.ts';
-import { tokenMatches, requestToken } from './auth.ts';
-import { runControl, nextScene, type ControlMessage, type StageSettings } from './controls.ts';
+import { runControl, nextScene, type StageSettings } from './controls.ts';
+import { parseClientMessage } from './page-protocol-check.ts';
+import type { ServerMessageT, RoleT, LogEntryT } from './page-protocol.ts';
 
-export interface LogEntry { t: number; level: 'info' | 'warn' | 'error'; source: string; text: string }
+export type LogEntry = LogEntryT;
 
 const LOG_KEEP = 300;
 const TRANSCRIPT_KEEP = 300;
 /** Sensors report up to 5 Hz per node; the page needs no more than this. */
 const TELEMETRY_FLUSH_MS = 250;
 
-interface Client { ws: WebSocket; authed: boolean; goInFlight: boolean }
-
-export interface LiveStageOptions { token: string; readOnlyView: boolean }
+interface Client { ws: WebSocket; role: RoleT; goInFlight: boolean }
 
 export class LiveStage {
   private readonly clients = new Set<Client>();
@@ -36,7 +35,7 @@ export class LiveStage {
   readonly settings: StageSettings = { showMode: false };
   private readonly off: Array<() => void> = [];
 
-  constructor(private readonly hub: Hub, private readonly o: LiveStageOptions) {
+  constructor(private readonly hub: Hub) {
     const listen = (em: NodeJS.EventEmitter, ev: string, fn: (...a: never[]) => void) => {
       em.on(ev, fn as (...a: unknown[]) => void);
       this.off.push(() => em.off(ev, fn as (...a: unknown[]) => void));
@@ -44,6 +43,8 @@ export class LiveStage {
     listen(hub, 'node-state', (n: NodeInfo, prev: string) => {
       this.note(n.state === 'lost' || n.state === 'fault' || n.state === 'estopped' ? 'warn' : 'info', `node/${n.id}`, `${prev} → ${n.state}${n.reason ? ` (${n.reason})` : ''}`);
       this.broadcast({ type: 'node', node: this.nodeView(n) });
+      // The show's "armed" follows the nodes' states: say it at once, not at the next cue.
+      this.broadcast({ type: 'show', show: this.showView() });
     });
     listen(hub, 'birth', (id: string) => { const n = hub.registry.get(id); if (n) this.broadcast({ type: 'node', node: this.nodeView(n) }); });
     listen(hub, 'show-state', () => this.broadcast({ type: 'show', show: this.showView() }));
@@ -81,39 +82,34 @@ export class LiveStage {
     this.flushTimer.unref();
   }
 
-  /** A new WebSocket from a page. */
-  attach(ws: WebSocket, req: IncomingMessage): void {
-    const authed = tokenMatches(this.o.token, requestToken(req));
-    if (!authed && !this.o.readOnlyView) {
-      const given = requestToken(req) !== undefined;
-      this.send(ws, { type: 'refused', message: given
-        ? 'The token in this address is wrong. Open the address the hub printed at start (…/?token=…).'
-        : 'This page needs the control token: open the address the hub printed at start (…/?token=…), or ask for a read-only view (--read-only-view).' });
-      ws.close(4401, 'token required');
-      return;
-    }
-    const client: Client = { ws, authed, goInFlight: false };
+  /** A new WebSocket from a page whose role the server has decided (see access.ts). */
+  attach(ws: WebSocket, role: RoleT): void {
+    const client: Client = { ws, role, goInFlight: false };
     this.clients.add(client);
     ws.on('close', () => this.clients.delete(client));
     ws.on('error', () => this.clients.delete(client));
     ws.on('message', (data) => void this.onMessage(client, data.toString()));
-    this.send(ws, { type: 'hello', role: authed ? 'operator' : 'viewer', show: this.showInfo(), state: this.snapshot() });
+    this.send(ws, { type: 'hello', role, show: this.showInfo(), state: this.snapshot() });
+  }
+
+  /** Refuses a page that has not logged in: it shows the reason and its log-in form. */
+  refuse(ws: WebSocket, message: string): void {
+    this.send(ws, { type: 'refused', message });
+    ws.close(4401, 'log in first');
   }
 
   private async onMessage(c: Client, raw: string): Promise<void> {
-    let m: ControlMessage & { ref?: unknown; token?: unknown };
-    try {
-      m = JSON.parse(raw);
-      if (!m || typeof m !== 'object' || !['command', 'curate', 'settings'].includes(m.type)) throw new Error('not a control message');
-    } catch {
-      this.send(c.ws, { type: 'reply', ref: null, ok: false, message: 'the hub did not understand that message' });
+    const parsed = parseClientMessage(raw);
+    if (!parsed.ok) {
+      this.send(c.ws, { type: 'reply', ref: null, ok: false, message: `the hub did not understand that message: ${parsed.error}` });
       return;
     }
-    const ref = typeof m.ref === 'string' || typeof m.ref === 'number' ? m.ref : null;
+    const m = parsed.value;
+    const ref = m.ref ?? null;
     const what = m.type === 'command' ? m.command : m.type === 'curate' ? `${m.decision} line` : 'settings';
     const reply = (ok: boolean, message: string) => this.send(c.ws, { type: 'reply', ref, what, ok, message });
-    if (!(c.authed || tokenMatches(this.o.token, m.token))) {
-      const message = `${what} refused: ${m.token ? 'the control token is wrong' : 'this is a read-only view; control needs the token (open the address the hub printed, …/?token=…)'}`;
+    if (c.role !== 'operator') {
+      const message = `${what} refused: this is a read-only view; log in with the control token to act`;
       this.note('warn', 'page', message);
       return reply(false, message);
     }
@@ -196,11 +192,11 @@ export class LiveStage {
     this.broadcast({ type: 'log', entry });
   }
 
-  private send(ws: WebSocket, msg: object): void {
+  private send(ws: WebSocket, msg: ServerMessageT): void {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
   }
 
-  private broadcast(msg: object): void {
+  private broadcast(msg: ServerMessageT): void {
     if (!this.clients.size) return;
     const data = JSON.stringify(msg);
     for (const c of this.clients) if (c.ws.readyState === WebSocket.OPEN) c.ws.send(data);

@@ -1,7 +1,8 @@
 /**
- * The stage manager's web server, in the hub process: the page (static files), its live WebSocket
- * (/ws), the transcript as subtitles (/transcript.srt) and Prometheus metrics (/metrics).
- * node:http and ws only; no framework.
+ * The stage manager's web server, in the hub process: the page (static files and its script,
+ * built from TypeScript), log-in (/login exchanges a secret for a session cookie), the live
+ * WebSocket (/ws), the transcript as subtitles (/transcript.srt) and Prometheus metrics (/metrics).
+ * node:http and ws only; no framework. Access rules live in access.ts.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { networkInterfaces } from 'node:os';
@@ -11,41 +12,83 @@ import type { Hub } from '../hub.ts';
 import { transcriptToSrt } from '../srt.ts';
 import { createHubMetrics, type HubMetrics } from '../metrics.ts';
 import { LiveStage } from './live.ts';
-import { serveStatic } from './static.ts';
-import { tokenMatches, requestToken } from './auth.ts';
+import { serveStatic, FAVICON_SVG } from './static.ts';
+import { tokenMatches } from './auth.ts';
+import { Sessions, LockOut, sameOrigin, sourceOf, isLoopback, tokenAuthenticator, sessionKeyFrom, type Authenticate, type Role } from './access.ts';
+import { pageBundle } from './page-bundle.ts';
 
 export const DEFAULT_HTTP_PORT = 8080;
 
 export interface WebServerOptions {
   /** 0 takes any free port. */
   port?: number;
+  /** Address the page listens on (--bind; default 0.0.0.0, so a tablet on the theatre network reaches it). */
   host?: string;
+  /** The control token: logs in as operator (with the default authenticate). */
   token: string;
-  /** Let pages without the token watch (never control). */
+  /** A token that logs in as viewer (watch only). */
+  viewerToken?: string;
+  /** Checks a log-in secret; default: token → operator, viewerToken → viewer. */
+  authenticate?: Authenticate;
+  /** Let pages that have not logged in watch (never control). */
   readOnlyView?: boolean;
   /** When the port is taken, take any free one instead of failing (for the default port). */
   portFallback?: boolean;
+  /** /metrics needs "Authorization: Bearer <this>"; without it /metrics answers this machine only. */
+  metricsToken?: string;
+  /** Origins besides the page's own that may open the WebSocket and log in (e.g. behind a proxy). */
+  allowedOrigins?: string[];
+  /** Lock-out tuning (tests). */
+  lockOut?: LockOut;
+  /** Signs session cookies; default: derived from the tokens (give one with a custom authenticate). */
+  sessionKey?: Buffer;
 }
 
 export interface WebServer {
   readonly port: number;
   /** http://localhost:PORT */
   readonly url: string;
-  /** The page's address with the control token. */
+  /** The page's address with the control token: opening it logs in (the token leaves the address at once). */
   readonly pageUrl: string;
   /** The same on this machine's network addresses, for a tablet. */
   readonly lanUrls: string[];
   readonly fellBack: boolean;
   readonly live: LiveStage;
   readonly metrics: HubMetrics;
+  /** /metrics needs its token (else it answers loopback only). */
+  readonly metricsProtected: boolean;
   close(): Promise<void>;
 }
 
+const MAX_LOGIN_BODY = 4096;
+
 export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<WebServer> {
   const readOnlyView = o.readOnlyView ?? false;
+  const authenticate = o.authenticate ?? tokenAuthenticator({ operator: o.token, ...(o.viewerToken ? { viewer: o.viewerToken } : {}) });
+  const lockOut = o.lockOut ?? new LockOut();
+  // Build (or load) the page's script before listening, so the first page load is not the one that waits.
+  const script = await pageBundle();
   const metrics = createHubMetrics(hub);
-  const live = new LiveStage(hub, { token: o.token, readOnlyView });
-  const canView = (req: IncomingMessage) => readOnlyView || tokenMatches(o.token, requestToken(req));
+  const live = new LiveStage(hub);
+  const sessionKey = o.sessionKey ?? sessionKeyFrom(o.token, o.viewerToken);
+  let sessions: Sessions = new Sessions('kuroko_session', sessionKey);
+  const roleOf = (req: IncomingMessage): Role | null => sessions.of(req)?.role ?? (readOnlyView ? 'viewer' : null);
+
+  /** One log-in attempt, lock-out first: the role, or why not. */
+  const logIn = async (req: IncomingMessage, secret: unknown): Promise<{ role: Role } | { status: number; error: string; retryAfterMs?: number }> => {
+    const source = sourceOf(req);
+    const wait = lockOut.waitMs(source);
+    if (wait > 0) return { status: 429, error: `too many wrong tokens: try again in ${Math.ceil(wait / 1000)} s`, retryAfterMs: wait };
+    const role = typeof secret === 'string' && secret.length > 0 && secret.length <= 512 ? await authenticate(secret) : null;
+    if (!role) {
+      lockOut.fail(source);
+      hub.emit('page-login', { ok: false, source });
+      return { status: 401, error: 'that token is not right' };
+    }
+    lockOut.succeed(source);
+    hub.emit('page-login', { ok: true, source, role });
+    return { role };
+  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: Error) => {
@@ -54,20 +97,61 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
     });
   });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://x');
+    const url = new URL(req.url ?? '/', 'http://x');
+    const { pathname } = url;
+    if (req.method === 'POST' && (pathname === '/login' || pathname === '/logout')) {
+      // A control request: only from the page itself.
+      if (!sameOrigin(req, o.allowedOrigins)) return json(res, 403, { error: 'cross-origin request refused: log in from the page itself' });
+      if (pathname === '/logout') {
+        sessions.end(req);
+        res.setHeader('set-cookie', sessions.clearCookie());
+        return json(res, 200, { ok: true });
+      }
+      const body = await readBody(req, MAX_LOGIN_BODY).catch(() => null);
+      let secret: unknown;
+      try { secret = (JSON.parse(body ?? '') as { token?: unknown }).token; } catch { secret = undefined; }
+      const r = await logIn(req, secret);
+      if ('status' in r) {
+        if (r.retryAfterMs) res.setHeader('retry-after', String(Math.ceil(r.retryAfterMs / 1000)));
+        return json(res, r.status, { error: r.error, ...(r.retryAfterMs ? { retryAfterMs: r.retryAfterMs } : {}) });
+      }
+      res.setHeader('set-cookie', sessions.setCookie(sessions.create(r.role)));
+      return json(res, 200, { role: r.role });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'only GET here; controls go over the WebSocket\n');
     if (pathname === '/metrics') {
+      const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7).trim() : undefined;
+      const allowed = o.metricsToken ? tokenMatches(o.metricsToken, bearer) : isLoopback(sourceOf(req));
+      if (!allowed) return text(res, o.metricsToken ? 401 : 403, o.metricsToken ? 'metrics need "Authorization: Bearer <metrics token>"\n' : 'metrics answer this machine only; start the hub with --metrics-token T to scrape from elsewhere\n');
       res.writeHead(200, { 'content-type': metrics.contentType });
       return void res.end(await metrics.metrics());
     }
     if (pathname === '/transcript.srt') {
-      if (!canView(req)) return text(res, 401, 'the transcript needs the control token: /transcript.srt?token=...\n');
+      if (!roleOf(req)) return text(res, 401, 'the transcript needs a log-in: open the page and log in first\n');
       const names = Object.fromEntries(hub.o.show.cast.map((c) => [c.id, c.name]));
       res.writeHead(200, { 'content-type': 'application/x-subrip; charset=utf-8', 'content-disposition': `attachment; filename="${hub.o.show.show}.srt"` });
       return void res.end(transcriptToSrt(hub.transcript, names));
     }
     if (pathname === '/healthz') return text(res, 200, 'ok\n');
-    // The page itself holds no show data (that comes over the WebSocket, which checks the token).
+    if (pathname === '/favicon.ico' || pathname === '/favicon.svg') {
+      res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' });
+      return void res.end(FAVICON_SVG);
+    }
+    if (pathname === '/app.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+      return void res.end(script);
+    }
+    // The address the hub prints carries the token: exchange it for the cookie and drop it from the address.
+    if (pathname === '/' && url.searchParams.has('token')) {
+      const r = await logIn(req, url.searchParams.get('token'));
+      if ('status' in r) {
+        res.writeHead(303, { location: `/?login=${r.status === 429 ? 'locked' : 'wrong'}`, 'cache-control': 'no-store' });
+        return void res.end();
+      }
+      res.writeHead(303, { location: '/', 'set-cookie': sessions.setCookie(sessions.create(r.role)), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+      return void res.end();
+    }
+    // The page itself holds no show data (that comes over the WebSocket, after log-in).
     if (await serveStatic(pathname, res)) return;
     text(res, 404, 'not found\n');
   };
@@ -75,7 +159,16 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return void socket.destroy();
-    wss.handleUpgrade(req, socket, head, (ws) => live.attach(ws, req));
+    // Cross-site WebSocket hijacking: a page elsewhere would ride on this browser's cookie.
+    if (!sameOrigin(req, o.allowedOrigins)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncross-origin WebSocket refused\n');
+      return;
+    }
+    const role = roleOf(req);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (role) live.attach(ws, role);
+      else live.refuse(ws, 'Log in with the control token (the hub printed it at start), or a viewer token to watch.');
+    });
   });
   const sockets = new Set<Socket>();
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
@@ -96,6 +189,8 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
     await listen(server, 0, host);
   }
   const port = (server.address() as { port: number }).port;
+  // Cookies are not told apart by port: name the session after it, so two hubs on one machine do not clash.
+  sessions = new Sessions(`kuroko_session_${port}`, sessionKey);
   const q = `/?token=${encodeURIComponent(o.token)}`;
   const lanUrls = host === '0.0.0.0' ? lanAddresses().map((a) => `http://${a}:${port}${q}`) : [];
   return {
@@ -106,6 +201,7 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
     fellBack,
     live,
     metrics,
+    metricsProtected: !!o.metricsToken,
     async close() {
       live.close();
       metrics.close();
@@ -123,6 +219,25 @@ function listen(server: ReturnType<typeof createServer>, port: number, host: str
     server.once('error', onError);
     server.once('listening', onListening);
     server.listen(port, host);
+  });
+}
+
+function json(res: ServerResponse, status: number, body: object): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) { reject(new Error('too large')); req.destroy(); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
   });
 }
 

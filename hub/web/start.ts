@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../../bin/errors.ts';
 import type { Hub } from '../hub.ts';
+import { isIP } from 'node:net';
 import { resolveToken } from './auth.ts';
 import { startWebServer, DEFAULT_HTTP_PORT, type WebServer, type WebServerOptions } from './server.ts';
 
@@ -11,14 +12,22 @@ export const WEB_OPTIONS = {
   'http-port': { type: 'string' },
   token: { type: 'string' },
   'read-only-view': { type: 'boolean', default: false },
+  'viewer-token': { type: 'string' },
+  'metrics-token': { type: 'string' },
+  bind: { type: 'string' },
 } as const;
 
 export const WEB_HELP = `  --http-port N      port of the stage manager's web page and /metrics (default ${DEFAULT_HTTP_PORT};
                      0 takes any free port)
-  --token TOKEN      control token of the page (default: $KUROKO_TOKEN, else a random one, printed)
-  --read-only-view   let pages without the token watch the show (never control it)`;
+  --token TOKEN      control token of the page: logs in as operator (default: $KUROKO_TOKEN, else a
+                     random one, printed)
+  --viewer-token T   a token that logs in as viewer: watches, never acts ($KUROKO_VIEWER_TOKEN)
+  --read-only-view   let pages that have not logged in watch the show (never control it)
+  --bind ADDR        address the page listens on (default 0.0.0.0; 127.0.0.1 for this machine only)
+  --metrics-token T  /metrics needs "Authorization: Bearer T" ($KUROKO_METRICS_TOKEN); without it
+                     /metrics answers this machine only`;
 
-export interface WebFlags { 'http-port'?: string; token?: string; 'read-only-view'?: boolean }
+export interface WebFlags { 'http-port'?: string; token?: string; 'read-only-view'?: boolean; 'viewer-token'?: string; 'metrics-token'?: string; bind?: string }
 
 /** Checks the flags before anything starts, so a bad one costs nothing. */
 export function parseWebFlags(flags: WebFlags): WebServerOptions {
@@ -33,9 +42,19 @@ export function parseWebFlags(flags: WebFlags): WebServerOptions {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const viewerToken = flags['viewer-token'] ?? process.env.KUROKO_VIEWER_TOKEN;
+  const metricsToken = flags['metrics-token'] ?? process.env.KUROKO_METRICS_TOKEN;
+  for (const [flag, v] of [['--viewer-token', viewerToken], ['--metrics-token', metricsToken]] as const) {
+    if (v !== undefined && v.length < 8) throw new UsageError(`${flag} must be at least 8 characters`);
+  }
+  if (viewerToken !== undefined && viewerToken === token) throw new UsageError('--viewer-token must differ from the control token');
+  if (flags.bind !== undefined && !isIP(flags.bind)) throw new UsageError(`--bind ${flags.bind} is not an IP address (e.g. 127.0.0.1 or 0.0.0.0)`);
   return {
     port,
     token,
+    ...(viewerToken ? { viewerToken } : {}),
+    ...(metricsToken ? { metricsToken } : {}),
+    ...(flags.bind ? { host: flags.bind } : {}),
     readOnlyView: !!flags['read-only-view'],
     // Only the default port may move: a port the operator chose fails loudly instead.
     portFallback: flags['http-port'] === undefined,
@@ -54,8 +73,9 @@ export async function startWebOrStopHub(hub: Hub, o: WebServerOptions): Promise<
 
 /** What to print: the page with its token, and where the metrics are. */
 export function describeWeb(web: WebServer, opts: { lan?: boolean } = {}): string[] {
+  // Opening the address logs in (the token is exchanged for a cookie and leaves the address bar).
   const lines = [`  stage   ${web.pageUrl}${web.fellBack ? `   (port ${DEFAULT_HTTP_PORT} was busy)` : ''}`];
   if (opts.lan) for (const u of web.lanUrls) lines.push(`          ${u}`);
-  lines.push(`  metrics ${web.url}/metrics`);
+  lines.push(`  metrics ${web.url}/metrics${web.metricsProtected ? '   (Authorization: Bearer <metrics token>)' : '   (this machine only)'}`);
   return lines;
 }

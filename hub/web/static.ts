@@ -1,10 +1,14 @@
 /**
- * Serves the page's files from hub/web/public: plain HTML, CSS and JS, no build step.
+ * Serves the page's static files from hub/web/public (HTML, CSS); the script is built from
+ * TypeScript (page-bundle.ts) and served by server.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerResponse } from 'node:http';
+
+/** Kuroko's mark: a black-clad stagehand's hood (kuroko) on the stage's amber, for the browser tab. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#ffd23f"/><path d="M14 56c0-18 8-34 18-34s18 16 18 34z" fill="#000"/><circle cx="32" cy="18" r="11" fill="#000"/><rect x="24" y="15" width="16" height="4" rx="2" fill="#ffd23f"/></svg>\n`;
 
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 

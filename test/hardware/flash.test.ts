@@ -49,7 +49,7 @@ describe('kuroko flash', () => {
   it('refuses unknown flags, a missing port, a mega and a wrong combination with clear messages', async () => {
     let io = capture();
     expect(await runFlashCli(['--port', '/dev/x', '--bord', 'uno'], io)).toBe(2);
-    expect(io.text()).toMatch(/Unknown option '--bord'/);
+    expect(io.text()).toMatch(/unknown option --bord \(see kuroko flash --help\)/);
     io = capture();
     expect(await runFlashCli(['--port', '/dev/ttyNOPE0', '--board', 'uno', '--hex', join(import.meta.dirname, 'flash.test.ts')], io)).toBe(1);
     expect(io.text()).toMatch(/no port \/dev\/ttyNOPE0: is the board plugged in/);

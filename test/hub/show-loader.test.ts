@@ -75,7 +75,7 @@ describe('show loader', () => {
   it('the CLI refuses an unknown flag with a clear message', () => {
     const r = spawnSync(process.execPath, [KUROKO, 'hub', '--shwo', 'x.yaml'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/Unknown option '--shwo'.*kuroko hub --help/s);
+    expect(r.stderr).toMatch(/unknown option --shwo \(see kuroko hub --help\)/);
     expect(execFileSync(process.execPath, [KUROKO, 'demo', '--help'], { encoding: 'utf8' })).toMatch(/--once/);
   });
 });

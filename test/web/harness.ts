@@ -56,7 +56,7 @@ export async function startStage(showFile = join(ROOT, 'test/web/fixtures/stage.
 }
 
 /** Waits until every cast node has heard the hub (state ready), or fails naming the missing ones. */
-export async function waitForNodes(stage: Stage, timeoutMs = 60000): Promise<void> {
+export async function waitForNodes(stage: Stage, timeoutMs = 120000): Promise<void> {
   const by = Date.now() + timeoutMs;
   const ids = stage.hub.o.show.cast.map((c) => c.node);
   for (;;) {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   if (s.status === 'rejected') throw s.reason;
   await waitForNodes(stage);
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-}, 90000); // generous: the machine is shared, and four node processes start at once
+}, 150000); // generous: the machine is shared, and four node processes start at once
 
 afterAll(async () => {
   await browser?.close();
@@ -44,12 +44,23 @@ describe('the stage manager page', () => {
   it('shows every node, arms them, starts a scene and performs a line on GO (space)', async () => {
     await page.goto(stage.web.pageUrl);
     await expect.poll(() => page.locator('#role').textContent()).toBe('operator');
+    // The token was exchanged for a cookie: it is gone from the address.
+    expect(page.url()).toBe(`${stage.web.url}/`);
     expect(await page.locator('#show-title').textContent()).toBe('The Page Test');
     await expectAllStates('ready');
     expect(await page.locator('[data-node="alice"] .who').textContent()).toBe('Alice');
 
+    // How soon the page shows "armed" after the first node's state changed at the hub.
+    let armedAtHub = 0;
+    const onState = (n: { state: string }) => { if (n.state === 'armed' && !armedAtHub) armedAtHub = Date.now(); };
+    stage.hub.on('node-state', onState);
     await page.click('#arm');
     await expectAllStates('armed');
+    stage.hub.off('node-state', onState);
+    await expect.poll(() => page.locator('#show-status').textContent()).toContain(' · armed');
+    const armedAtPage = Number(await page.locator('body').getAttribute('data-armed-at'));
+    console.log(`armed state on the page ${armedAtPage - armedAtHub} ms after the first node's state change at the hub`);
+    expect(armedAtPage).toBeGreaterThanOrEqual(armedAtHub);
     await expect.poll(() => page.locator('#message').textContent()).toContain('armed: alice');
 
     await page.selectOption('#scene-select', 'one');
@@ -126,7 +137,9 @@ describe('the stage manager page', () => {
     expect(await page.locator('#estop').isDisabled()).toBe(false);
     // The hub refuses a scene jump in show mode even from a page that would send one.
     const r = await page.evaluate(async (token) => {
-      const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`);
+      // The session cookie goes with it; the token is not needed (nor accepted) on the socket.
+      void token;
+      const ws = new WebSocket(`ws://${location.host}/ws`);
       await new Promise((res) => { ws.onopen = res; });
       ws.send(JSON.stringify({ type: 'command', command: 'scene/start', args: { scene: 'one' }, ref: 1 }));
       return new Promise<{ ok: boolean; message: string }>((res) => { ws.onmessage = (e) => { const m = JSON.parse(e.data); if (m.type === 'reply') res(m); }; });
@@ -142,10 +155,10 @@ describe('the stage manager page', () => {
     await expect.poll(() => page.locator('#message').textContent()).toBe('next speaker: carol');
   }, 20000);
 
-  it('E-STOP (fixed on screen) stops every node', async () => {
+  it('E-STOP (in the header, which never scrolls) stops every node', async () => {
     const box = await page.locator('#estop').boundingBox();
     expect(box!.width).toBeGreaterThan(150);
-    expect(await page.locator('.safety').evaluate((e) => getComputedStyle(e).position)).toBe('fixed');
+    expect(await page.locator('#estop').evaluate((e) => !!e.closest('header.top'))).toBe(true);
     await page.click('#estop');
     await expectAllStates('estopped');
     expect(await page.locator('body').getAttribute('class')).toContain('estop-active');
@@ -158,41 +171,51 @@ describe('the stage manager page', () => {
     expect(stage.hub.estopActive).toBe(false);
   }, 20000);
 
-  it('a page without the token can watch but every control is refused, with the reason shown', async () => {
+  it('a page that has not logged in can watch (--read-only-view) but has no control surface', async () => {
     const viewer = await browser.newPage();
     try {
       await viewer.goto(stage.web.url + '/');
       await expect.poll(() => viewer.locator('#role').textContent()).toBe('read-only view');
       await expect.poll(() => viewer.locator('article.node').count()).toBe(4);
-      const standbyBefore = stage.hub.playback.snapshot();
-      await viewer.click('#go');
-      await expect.poll(() => viewer.locator('#message').textContent()).toContain('go refused');
-      expect(await viewer.locator('#message').textContent()).toContain('token');
-      await viewer.click('#estop');
-      await expect.poll(() => viewer.locator('#message').textContent()).toContain('estop refused');
+      for (const id of ['#go', '#stop', '#arm', '#estop', '#release', '#scene-start', '#show-mode']) expect(await viewer.locator(id).isVisible(), id).toBe(false);
+      // Its socket cannot act either: the hub refuses, whatever the page sends.
+      const r = await viewer.evaluate(async () => {
+        const ws = new WebSocket(`ws://${location.host}/ws`);
+        await new Promise((res) => { ws.onopen = res; });
+        ws.send(JSON.stringify({ type: 'command', command: 'estop', ref: 1 }));
+        return new Promise<{ ok: boolean; message: string }>((res) => { ws.onmessage = (e) => { const m = JSON.parse(e.data); if (m.type === 'reply') res(m); }; });
+      });
+      expect(r.ok).toBe(false);
+      expect(r.message).toContain('read-only view');
       expect(stage.hub.estopActive).toBe(false);
-      expect(stage.hub.playback.snapshot()).toEqual(standbyBefore);
-      // A wrong token is refused too, and said to be wrong.
+      // A wrong token in the address is said to be wrong, and logs nobody in.
       await viewer.goto(stage.web.url + '/?token=not-the-token');
+      await expect.poll(() => viewer.locator('#refused').textContent()).toContain('not right');
+      expect(viewer.url()).toBe(`${stage.web.url}/`);
       await expect.poll(() => viewer.locator('#role').textContent()).toBe('read-only view');
-      await viewer.click('#arm');
-      await expect.poll(() => viewer.locator('#message').textContent()).toContain('token is wrong');
     } finally {
       await viewer.close();
     }
   }, 20000);
 
-  it('without --read-only-view a page without the token sees nothing but the reason', async () => {
+  it('without --read-only-view a page shows nothing but the log-in form until it logs in', async () => {
     const strict = await startWebServer(stage.hub, { port: 0, host: '127.0.0.1', token: TOKEN, readOnlyView: false });
     const p = await browser.newPage();
     try {
       await p.goto(strict.url + '/');
-      await expect.poll(() => p.locator('#refused').textContent()).toContain('needs the control token');
+      await expect.poll(() => p.locator('#login').isVisible()).toBe(true);
+      expect(await p.locator('#refused').textContent()).toContain('Log in');
       expect(await p.locator('article.node').count()).toBe(0);
-      expect(await p.locator('#conn').textContent()).toBe('refused');
+      for (const id of ['#go', '#estop', '#arm', '#app']) expect(await p.locator(id).isVisible(), id).toBe(false);
       expect((await fetch(`${strict.url}/transcript.srt`)).status).toBe(401);
-      await p.goto(strict.pageUrl);
+      await p.fill('#login-token', 'wrong-token-xyz');
+      await p.click('#login-submit');
+      await expect.poll(() => p.locator('#login-error').textContent()).toContain('not right');
+      await p.fill('#login-token', TOKEN);
+      await p.click('#login-submit');
       await expect.poll(() => p.locator('#role').textContent()).toBe('operator');
+      expect(await p.locator('#go').isVisible()).toBe(true);
+      expect(p.url()).not.toContain(TOKEN);
     } finally {
       await p.close();
       await strict.close();
@@ -239,7 +262,8 @@ describe('the stage manager page', () => {
   });
 
   it('serves the transcript as .srt', async () => {
-    const res = await fetch(`${stage.web.url}/transcript.srt?token=${TOKEN}`);
+    const login = await fetch(`${stage.web.url}/login`, { method: 'POST', headers: { origin: stage.web.url, 'content-type': 'application/json' }, body: JSON.stringify({ token: TOKEN }) });
+    const res = await fetch(`${stage.web.url}/transcript.srt`, { headers: { cookie: login.headers.get('set-cookie')!.split(';')[0]! } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain('webtest.srt');
     const srt = await res.text();
@@ -274,4 +298,46 @@ describe('the stage manager page', () => {
     const exported = new Set([...body.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
     expect([...queried].filter((n) => !exported.has(n))).toEqual([]);
   });
+
+  it('every control is reachable and unobscured at 1400×900, 1000×600 and a portrait tablet (768×1024), and each click works', async () => {
+    // Runs last: it really presses everything, E-STOP included.
+    page.on('dialog', (d) => void d.accept()); // leaving show mode asks first
+    if (await page.locator('#show-mode').isChecked()) await page.click('#show-mode');
+    await expect.poll(() => page.locator('#curator-toggle').isDisabled()).toBe(false);
+    const controls = ['#go', '#stop', '#arm', '#disarm', '#scene-select', '#scene-start', '#next-scene', '#next-speaker', '#next-speaker-set',
+      '#curator-toggle', '#curator-toggle', '#show-mode', '#show-mode', '#srt', '#estop', '#release', '#logout'];
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const [width, height] of [[1400, 900], [1000, 600], [768, 1024]] as const) {
+      await page.setViewportSize({ width, height });
+      for (const id of controls) {
+        const loc = page.locator(id);
+        await loc.scrollIntoViewIfNeeded();
+        // Unobscured: what the browser finds at the control's centre is the control itself.
+        const where = await loc.evaluate((e) => {
+          const r = e.getBoundingClientRect();
+          const x = r.left + r.width / 2;
+          const y = r.top + r.height / 2;
+          const hit = document.elementFromPoint(x, y);
+          return { inView: x >= 0 && y >= 0 && x <= innerWidth && y <= innerHeight, hitsItself: !!hit && (hit === e || e.contains(hit)), hit: hit ? `${hit.tagName}#${hit.id}.${hit.className}` : null };
+        });
+        expect(where, `${id} at ${width}×${height}`).toMatchObject({ inView: true, hitsItself: true });
+        // Scene one first, so "Next scene" (two) is there to press; it then starts scene two.
+        if (id === '#scene-select') await page.selectOption(id, 'one');
+        else if (id === '#next-speaker') await page.selectOption(id, 'dave');
+        else if (id === '#logout') await loc.click({ trial: true }); // pressing it would end this page's session
+        else if (id === '#srt') await loc.click({ trial: true }); // a download
+        else {
+          await loc.click({ timeout: 10000 }).catch((e: Error) => { throw new Error(`${id} at ${width}×${height}: ${e.message.split('\n')[0]}`); });
+          // Wait for the hub's answer to a press before the next (a disabled button means it is still in flight).
+          if (id === '#scene-start') await expect.poll(() => page.locator('#next-scene').isEnabled()).toBe(true);
+        }
+      }
+      await expect.poll(() => stage.hub.estopActive).toBe(false);
+      await page.screenshot({ path: `${ARTIFACTS}/stage-page-${width}x${height}.png` });
+    }
+    // The presses reached the hub: the last size's E-STOP and release are in the page's event log.
+    const log = await page.locator('#log').textContent();
+    expect(log).toContain('estop: E-STOP');
+    expect(log).toContain('release: e-stop released');
+  }, 90000);
 });

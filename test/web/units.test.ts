@@ -159,7 +159,7 @@ it('serves nothing outside the public folder', async () => {
   expect(await serveStatic('/../metrics.ts', res)).toBe(false);
   expect(await serveStatic('/%2e%2e/server.ts', res)).toBe(false);
   expect(await serveStatic('/nope.js', res)).toBe(false);
-  expect(await serveStatic('/app.js', res)).toBe(true);
+  expect(await serveStatic('/style.css', res)).toBe(true);
 });
 
 describe('createHubMetrics', () => {

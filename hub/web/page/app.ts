@@ -1,44 +1,61 @@
 // The stage manager's page: renders what the hub sends and sends the operator's controls back.
-// Plain DOM and textContent only (show text is never parsed as HTML).
-import { connect } from './connection.js';
+// Plain DOM and textContent only (show text is never parsed as HTML). Nothing of the control
+// surface shows before log-in; a viewer sees the stage and no controls.
+import type { ServerMessageT, ShowInfoT, NodeViewT, ShowViewT, SettingsViewT, CurateItemT, LogEntryT, RoleT } from '../page-protocol.ts';
+import type { TranscriptLineT } from '../../../protocol/schemas.ts';
+import { connect, type LinkStatus } from './connection.ts';
+import { logIn, logOut, loginNoteFromAddress } from './login.ts';
 
-const $ = (id) => document.getElementById(id);
-const token = new URLSearchParams(location.search).get('token') || '';
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+const button = (id: string) => $<HTMLButtonElement>(id);
+const select = (id: string) => $<HTMLSelectElement>(id);
+const checkbox = (id: string) => $<HTMLInputElement>(id);
 
-const STATE_LABEL = {
+const STATE_LABEL: Record<string, string> = {
   unknown: 'offline', init: 'online (no hub yet)', ready: 'online', armed: 'armed',
   estopped: 'e-stopped', fault: 'fault', lost: 'lost',
 };
 
-const st = {
-  show: null, // { id, title, cast, scenes }
+const st: {
+  show: ShowInfoT | null;
+  role: RoleT | null;
+  nodes: Map<string, NodeViewT>;
+  showState: ShowViewT | null;
+  telemetry: Record<string, Record<string, { value: number; unit: string }>>;
+  latency: Record<string, number>;
+  speaking: Map<string, { line: TranscriptLineT; until: number }>;
+  settings: SettingsViewT;
+  curate: Map<string, { item: CurateItemT; until: number }>;
+} = {
+  show: null,
   role: null,
   nodes: new Map(),
   showState: null,
   telemetry: {},
   latency: {},
-  speaking: new Map(), // character → { line, until }
+  speaking: new Map(),
   settings: { showMode: false, curator: false, nextSpeaker: null },
-  curate: new Map(), // id → { item, until }
+  curate: new Map(),
 };
 
 // ---- small DOM helpers -------------------------------------------------------------------
-function el(tag, attrs = {}, ...children) {
+type Attrs = Record<string, string | boolean | ((e: Event) => unknown)>;
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Array<Node | string | null | undefined>): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k.startsWith('data-')) e.setAttribute(k, v);
-    else e[k] = v;
+    if (k === 'class') e.className = String(v);
+    else if (k.startsWith('data-')) e.setAttribute(k, String(v));
+    else (e as unknown as Record<string, unknown>)[k] = v;
   }
   for (const c of children) if (c !== null && c !== undefined) e.append(c);
   return e;
 }
-const nameOf = (character) => st.show?.cast.find((c) => c.id === character)?.name ?? character;
-const castOfNode = (node) => st.show?.cast.find((c) => c.node === node);
-const time = (t) => new Date(t).toLocaleTimeString([], { hour12: false });
+const nameOf = (character: string | null) => st.show?.cast.find((c) => c.id === character)?.name ?? character ?? '';
+const castOfNode = (node: string) => st.show?.cast.find((c) => c.node === node);
+const time = (t: number) => new Date(t).toLocaleTimeString([], { hour12: false });
 
-let messageTimer = null;
-function say(text, ok) {
+let messageTimer: ReturnType<typeof setTimeout> | undefined;
+function say(text: string, ok: boolean): void {
   const m = $('message');
   m.textContent = text;
   m.className = ok ? 'ok' : 'bad';
@@ -48,18 +65,18 @@ function say(text, ok) {
 }
 
 // ---- rendering -----------------------------------------------------------------------------
-function renderShow() {
+function renderShow(): void {
+  if (!st.show) return;
   $('show-title').textContent = st.show.title;
   document.title = `${st.show.title} — Kuroko`;
-  const sel = $('scene-select');
+  const sel = select('scene-select');
   sel.replaceChildren(...st.show.scenes.map((s) => el('option', { value: s.id, textContent: `${s.id}${s.title ? ` — ${s.title}` : ''}` })));
   const ns = $('next-speaker');
   ns.replaceChildren(el('option', { value: '', textContent: '(the ensemble decides)' }),
     ...st.show.cast.map((c) => el('option', { value: c.id, textContent: c.name })));
-  $('srt').href = `/transcript.srt${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }
 
-function renderNodes() {
+function renderNodes(): void {
   const box = $('nodes');
   const cards = [...st.nodes.values()].map((n) => {
     const c = castOfNode(n.id);
@@ -71,7 +88,7 @@ function renderNodes() {
       lat !== undefined ? `ack ${lat.toFixed(0)} ms` : null,
       n.rssBytes ? `${(n.rssBytes / 1048576).toFixed(0)} MB` : null,
       n.hardware,
-    ].filter(Boolean).join(' · ');
+    ].filter((x): x is string => !!x).join(' · ');
     return el('article', { class: `node state-${n.state}${sp ? ' speaking' : ''}`, 'data-node': n.id, 'data-state': n.state },
       el('header', {},
         el('span', { class: 'who', textContent: c ? c.name : n.id }),
@@ -85,17 +102,17 @@ function renderNodes() {
   box.replaceChildren(...cards);
 }
 
-function renderNow() {
+function renderNow(): void {
   const now = [...st.speaking.values()].sort((a, b) => b.until - a.until)[0];
   const box = $('now-line');
-  if (!now) return box.replaceChildren(el('span', { class: 'muted', textContent: 'Silence.' }));
-  box.replaceChildren(
+  if (!now) { box.replaceChildren(el('span', { class: 'muted', textContent: 'Silence.' })); return; }
+  box.replaceChildren(...[
     el('span', { class: 'speaker', textContent: nameOf(now.line.character) }),
     now.line.emotion ? el('span', { class: 'emotion', textContent: ` (${now.line.emotion})` }) : null,
-    el('div', { class: 'text', textContent: now.line.text }));
+    el('div', { class: 'text', textContent: now.line.text })].filter((x): x is HTMLElement => !!x));
 }
 
-function renderShowState() {
+function renderShowState(): void {
   const s = st.showState;
   if (!s || !st.show) return;
   const scene = st.show.scenes.find((x) => x.id === s.scene);
@@ -106,7 +123,7 @@ function renderShowState() {
     const cls = [q.id === s.standby ? 'standby' : '', s.running.includes(q.id) ? 'running' : ''].join(' ');
     return el('li', { class: cls, 'data-cue': q.id },
       el('span', { class: 'cue-id', textContent: q.id }),
-      el('span', { class: 'cue-what', textContent: what }),
+      el('span', { class: 'cue-what', textContent: what ?? '' }),
       q.continue !== 'none' ? el('span', { class: 'cue-cont muted', textContent: q.continue === 'auto-follow' ? '↓ follow' : '↓ continue' }) : null,
       q.notes ? el('div', { class: 'cue-notes', textContent: q.notes }) : null);
   }));
@@ -114,51 +131,56 @@ function renderShowState() {
   $('standby-cue').textContent = standby ? `${standby.id} — ${standby.kind === 'line' ? `${nameOf(standby.character)}: “${standby.text}”` : standby.kind}` : (scene ? 'end of scene' : '—');
   $('standby-notes').textContent = s.standbyNotes ?? '';
   $('show-status').textContent = `${s.status}${s.estop ? ' · E-STOP ACTIVE' : ''}${s.armed ? ' · armed' : ' · not armed'}`;
+  // When the page showed the armed state change (the browser test measures it against the hub's event).
+  if (document.body.dataset.armed !== String(s.armed)) {
+    document.body.dataset.armed = String(s.armed);
+    document.body.dataset.armedAt = String(Date.now());
+  }
   document.body.classList.toggle('estop-active', !!s.estop);
   $('next-scene').textContent = s.nextScene ? `Next scene: ${s.nextScene} ▶` : 'No next scene';
-  $('next-scene').disabled = !s.nextScene;
-  if (s.scene) $('scene-select').value = s.nextScene ?? s.scene;
+  button('next-scene').disabled = !s.nextScene;
+  if (s.scene) select('scene-select').value = s.nextScene ?? s.scene;
 }
 
-function addTranscript(line) {
+function addTranscript(line: TranscriptLineT): void {
   const list = $('transcript');
   list.append(el('li', {},
     el('span', { class: 'speaker', textContent: nameOf(line.character) }),
     line.emotion ? el('span', { class: 'muted', textContent: ` (${line.emotion})` }) : null,
     el('span', { textContent: ` ${line.text}` })));
-  while (list.children.length > 300) list.firstChild.remove();
+  while (list.children.length > 300) list.firstElementChild!.remove();
   list.scrollTop = list.scrollHeight;
 }
 
-function addLog(e) {
+function addLog(e: LogEntryT): void {
   const list = $('log');
   list.append(el('li', { class: `lvl-${e.level}` },
     el('span', { class: 'muted', textContent: `${time(e.t)} ` }),
     el('span', { class: 'src', textContent: `${e.source} ` }),
     el('span', { textContent: e.text })));
-  while (list.children.length > 300) list.firstChild.remove();
+  while (list.children.length > 300) list.firstElementChild!.remove();
   list.scrollTop = list.scrollHeight;
 }
 
-function renderSettings() {
+function renderSettings(): void {
   const s = st.settings;
-  $('show-mode').checked = s.showMode;
-  $('curator-toggle').checked = s.curator;
+  checkbox('show-mode').checked = s.showMode;
+  checkbox('curator-toggle').checked = s.curator;
   document.body.classList.toggle('show-mode', s.showMode);
   // Show mode locks the setup controls; GO, stop, E-STOP, release stay.
-  for (const e of document.querySelectorAll('.setup')) e.disabled = s.showMode;
-  $('next-speaker').value = s.nextSpeaker ?? '';
+  for (const e of document.querySelectorAll<HTMLButtonElement | HTMLSelectElement | HTMLInputElement>('.setup')) e.disabled = s.showMode;
+  select('next-speaker').value = s.nextSpeaker ?? '';
 }
 
 // Each waiting line is built once; the countdown tick only updates its bar and seconds, so a
 // press on Approve is never lost to a re-render.
-function renderCurate() {
+function renderCurate(): void {
   const box = $('curate-list');
-  $('curator').hidden = st.curate.size === 0;
-  for (const child of [...box.children]) if (!st.curate.has(child.dataset.curate)) child.remove();
+  $('curator').hidden = st.curate.size === 0 || st.role !== 'operator';
+  for (const child of [...box.children] as HTMLElement[]) if (!st.curate.has(child.dataset.curate ?? '')) child.remove();
   for (const { item } of st.curate.values()) {
     if (box.querySelector(`[data-curate="${CSS.escape(item.id)}"]`)) continue;
-    const decide = (decision) => async () => {
+    const decide = (decision: 'approved' | 'vetoed' | 'regenerate') => async () => {
       const r = await link.send({ type: 'curate', id: item.id, decision });
       say(r.message, r.ok);
     };
@@ -175,14 +197,14 @@ function renderCurate() {
   tickCurate();
 }
 
-function tickCurate() {
+function tickCurate(): void {
   const now = Date.now();
   for (const { item, until } of st.curate.values()) {
     const box = $('curate-list').querySelector(`[data-curate="${CSS.escape(item.id)}"]`);
     if (!box) continue;
     const left = Math.max(0, until - now);
-    box.querySelector('.bar').style.width = `${item.deadlineMs ? (100 * left) / item.deadlineMs : 0}%`;
-    box.querySelector('.secs').textContent = `auto-approve in ${Math.ceil(left / 1000)} s`;
+    box.querySelector<HTMLElement>('.bar')!.style.width = `${item.deadlineMs ? (100 * left) / item.deadlineMs : 0}%`;
+    box.querySelector('.secs')!.textContent = `auto-approve in ${Math.ceil(left / 1000)} s`;
   }
 }
 
@@ -196,7 +218,7 @@ setInterval(() => {
 }, 250);
 
 // ---- messages from the hub ----------------------------------------------------------------
-function onMessage(m) {
+function onMessage(m: ServerMessageT): void {
   switch (m.type) {
     case 'hello': {
       st.show = m.show;
@@ -211,7 +233,13 @@ function onMessage(m) {
       st.curate = new Map(s.curate.map((c) => [c.id, { item: c, until: Date.now() + c.remainingMs }]));
       $('role').textContent = m.role === 'operator' ? 'operator' : 'read-only view';
       $('role').className = `badge role-${m.role}`;
+      // The control surface exists for an operator only; a viewer watches.
       document.body.classList.toggle('viewer', m.role !== 'operator');
+      for (const e of document.querySelectorAll<HTMLElement>('.operator-only')) e.hidden = m.role !== 'operator';
+      $('login').hidden = true;
+      $('refused').hidden = true;
+      $('app').hidden = false;
+      $('logout').hidden = false;
       renderShow();
       $('curate-list').replaceChildren();
       $('transcript').replaceChildren();
@@ -222,8 +250,7 @@ function onMessage(m) {
       return;
     }
     case 'refused':
-      $('refused').textContent = m.message;
-      $('refused').hidden = false;
+      showLogin(m.message);
       return;
     case 'node': st.nodes.set(m.node.id, m.node); return renderNodes();
     case 'show': st.showState = m.show; return renderShowState();
@@ -244,10 +271,19 @@ function onMessage(m) {
   }
 }
 
+/** Before log-in (or after a refusal) only the log-in form shows: no control surface at all. */
+function showLogin(reason?: string | null): void {
+  $('app').hidden = true;
+  $('logout').hidden = true;
+  for (const e of document.querySelectorAll<HTMLElement>('.operator-only')) e.hidden = true;
+  $('login').hidden = false;
+  if (reason) { $('refused').textContent = reason; $('refused').hidden = false; }
+  $<HTMLInputElement>('login-token').focus();
+}
+
 const link = connect({
-  token,
   onMessage,
-  onStatus: (s) => {
+  onStatus: (s: LinkStatus) => {
     $('conn').textContent = s;
     $('conn').className = `badge conn-${s}`;
     // Say it loudly: while the link is down, no control reaches the hub.
@@ -255,8 +291,26 @@ const link = connect({
   },
 });
 
+const note = loginNoteFromAddress();
+if (note) { $('refused').textContent = note; $('refused').hidden = false; }
+
+$<HTMLFormElement>('login-form').onsubmit = async (e) => {
+  e.preventDefault();
+  const input = $<HTMLInputElement>('login-token');
+  const r = await logIn(input.value);
+  input.value = '';
+  if (!r.ok) { $('login-error').textContent = r.message; return; }
+  $('login-error').textContent = '';
+  link.reopen();
+};
+button('logout').onclick = async () => {
+  await logOut();
+  link.reopen();
+};
+
 // ---- controls ---------------------------------------------------------------------------------
-async function command(command, args) {
+type Command = Extract<Parameters<typeof link.send>[0], { type: 'command' }>;
+async function command(command: Command['command'], args?: Command['args']) {
   const r = await link.send({ type: 'command', command, ...(args ? { args } : {}) });
   say(r.message, r.ok);
   return r;
@@ -265,7 +319,7 @@ async function command(command, args) {
 // GO: ignored while one is in flight, and a bounce within 300 ms is the same press.
 let goInFlight = false;
 let lastGo = 0;
-async function go() {
+async function go(): Promise<void> {
   const now = Date.now();
   if (goInFlight || now - lastGo < 300) return;
   goInFlight = true;
@@ -277,30 +331,33 @@ async function go() {
   }
 }
 
-$('go').onclick = go;
-$('stop').onclick = () => command('stop');
-$('arm').onclick = () => command('arm');
-$('disarm').onclick = () => command('disarm');
-$('estop').onclick = () => command('estop');
-$('release').onclick = () => command('release');
-$('scene-start').onclick = () => command('scene/start', { scene: $('scene-select').value });
-$('next-scene').onclick = () => st.showState?.nextScene && command('scene/start', { scene: st.showState.nextScene });
-$('next-speaker-set').onclick = () => command('next-speaker', { character: $('next-speaker').value });
-$('curator-toggle').onchange = async (e) => {
-  const want = e.target.checked;
+button('go').onclick = go;
+button('stop').onclick = () => command('stop');
+button('arm').onclick = () => command('arm');
+button('disarm').onclick = () => command('disarm');
+button('estop').onclick = () => command('estop');
+button('release').onclick = () => command('release');
+button('scene-start').onclick = () => command('scene/start', { scene: select('scene-select').value });
+button('next-scene').onclick = () => st.showState?.nextScene && command('scene/start', { scene: st.showState.nextScene });
+button('next-speaker-set').onclick = () => command('next-speaker', { character: select('next-speaker').value });
+checkbox('curator-toggle').onchange = async (e) => {
+  const target = e.target as HTMLInputElement;
+  const want = target.checked;
   const r = await link.send({ type: 'settings', curator: want });
   say(r.message, r.ok);
-  if (!r.ok) e.target.checked = !want;
+  if (!r.ok) target.checked = !want;
 };
-$('show-mode').onchange = async (e) => {
-  const want = e.target.checked;
-  if (!want && !confirm('Leave show mode? Setup controls will be unlocked.')) { e.target.checked = true; return; }
+checkbox('show-mode').onchange = async (e) => {
+  const target = e.target as HTMLInputElement;
+  const want = target.checked;
+  if (!want && !confirm('Leave show mode? Setup controls will be unlocked.')) { target.checked = true; return; }
   const r = await link.send({ type: 'settings', showMode: want });
   say(r.message, r.ok);
-  if (!r.ok) e.target.checked = !want;
+  if (!r.ok) target.checked = !want;
 };
 
 document.addEventListener('keydown', (e) => {
+  if (st.role !== 'operator') return;
   const t = e.target;
   const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement;
   if (e.key === ' ' && !typing && !e.repeat) {

@@ -16,6 +16,7 @@ Commands:
   srt        export a performance journal as .srt subtitles
   flash      build and flash the Kuroko firmware to a node's board
   ensemble   replay an improvised scene as a cue list; import a scene from .srt
+  release    make and verify signed release bundles (linux-x64, linux-arm64)
   version    print the version`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   srt: async () => (await import('../hub/srt-cli.ts')).runSrtCli,
   ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
   flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,
+  release: async () => (await import('../deploy/release/cli.ts')).runReleaseCli,
   version: async () => async () => { console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION); return 0; },
 };
 

@@ -5,13 +5,11 @@
 // the sources through tsx. Plain JS on purpose: building must not need tsx.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = join(ROOT, 'dist');
-const TMP = join(ROOT, 'dist.building');
 
 /** Run-time files next to the code that reads them (paths relative to the repository root). */
 export const ASSETS = [
@@ -52,7 +50,10 @@ function firmwareHex() {
   return false;
 }
 
-export function build({ quiet = false } = {}) {
+/** Builds into outDir (default dist/; tests build elsewhere so running processes keep theirs). */
+export function build({ quiet = false, outDir = join(ROOT, 'dist') } = {}) {
+  const DIST = resolve(outDir);
+  const TMP = `${DIST}.building`;
   const t0 = performance.now();
   rmSync(TMP, { recursive: true, force: true });
   const tsc = spawnSync(process.execPath, [tscPath(), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', TMP], { stdio: 'inherit' });
@@ -72,5 +73,6 @@ export function build({ quiet = false } = {}) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  try { build(); } catch (e) { console.error(e.message); process.exit(1); }
+  const i = process.argv.indexOf('--out');
+  try { build(i > 0 ? { outDir: process.argv[i + 1] } : {}); } catch (e) { console.error(e.message); process.exit(1); }
 }

@@ -3,12 +3,12 @@
 TOOLSET := target
 TARGET := action_after_build
 ### Generated for copy rule.
-/work/main/.worktrees/i11/native/gpio/lib/binding/napi-v8-linux-arm64/kuroko_gpio.node: TOOLSET := $(TOOLSET)
-/work/main/.worktrees/i11/native/gpio/lib/binding/napi-v8-linux-arm64/kuroko_gpio.node: $(builddir)/kuroko_gpio.node FORCE_DO_CMD
+/work/main/.worktrees/i11/native/gpio/lib/binding/napi-v8-linux-x64/kuroko_gpio.node: TOOLSET := $(TOOLSET)
+/work/main/.worktrees/i11/native/gpio/lib/binding/napi-v8-linux-x64/kuroko_gpio.node: $(builddir)/kuroko_gpio.node FORCE_DO_CMD
 	$(call do_cmd,copy)
 
-all_deps += /work/main/.worktrees/i11/native/gpio/lib/binding/napi-v8-linux-arm64/kuroko_gpio.node
-binding_gyp_action_after_build_target_copies = /work/main/.worktrees/i11/native/gpio/lib/binding/napi-v8-linux-arm64/kuroko_gpio.node
+all_deps += /work/main/.worktrees/i11/native/gpio/lib/binding/napi-v8-linux-x64/kuroko_gpio.node
+binding_gyp_action_after_build_target_copies = /work/main/.worktrees/i11/native/gpio/lib/binding/napi-v8-linux-x64/kuroko_gpio.node
 
 ### Rules for final target.
 # Build our special outputs first.

@@ -29,6 +29,7 @@ CFLAGS_Debug := \
 	-Wall \
 	-Wextra \
 	-O2 \
+	-m64 \
 	-g \
 	-O0
 
@@ -75,6 +76,7 @@ CFLAGS_Release := \
 	-Wall \
 	-Wextra \
 	-O2 \
+	-m64 \
 	-O3 \
 	-fno-omit-frame-pointer
 
@@ -125,11 +127,13 @@ $(obj).$(TOOLSET)/$(TARGET)/%.o: $(obj)/%.c FORCE_DO_CMD
 ### Rules for final target.
 LDFLAGS_Debug := \
 	-pthread \
-	-rdynamic
+	-rdynamic \
+	-m64
 
 LDFLAGS_Release := \
 	-pthread \
-	-rdynamic
+	-rdynamic \
+	-m64
 
 LIBS :=
 

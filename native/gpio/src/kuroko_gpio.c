@@ -247,11 +247,13 @@ static void call_back(watcher_t *w, napi_value err, napi_value events) {
   napi_env env = w->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value cb, recv, result, argv[2];
+  napi_value cb, recv, undef, result, argv[2];
   napi_get_reference_value(env, w->callback, &cb);
-  napi_get_undefined(env, &recv);
-  argv[0] = err ? err : recv;
-  argv[1] = events ? events : recv;
+  /* napi_make_callback wants an object as `this`: the global, as for a plain function call. */
+  napi_get_global(env, &recv);
+  napi_get_undefined(env, &undef);
+  argv[0] = err ? err : undef;
+  argv[1] = events ? events : undef;
   napi_make_callback(env, w->ctx, recv, cb, 2, argv, &result);
   napi_close_handle_scope(env, scope);
 }

@@ -1,1 +1,0 @@
-cmd_Release/kuroko_gpio.node := ln -f "Release/obj.target/kuroko_gpio.node" "Release/kuroko_gpio.node" 2>/dev/null || (rm -rf "Release/kuroko_gpio.node" && cp -af "Release/obj.target/kuroko_gpio.node" "Release/kuroko_gpio.node")

@@ -1,1 +1,0 @@
-cmd_Release/obj.target/kuroko_gpio.node := g++ -o Release/obj.target/kuroko_gpio.node -shared -pthread -rdynamic -m64  -Wl,-soname=kuroko_gpio.node -Wl,--start-group Release/obj.target/kuroko_gpio/native/gpio/src/kuroko_gpio.o -Wl,--end-group 

@@ -11,6 +11,7 @@ import { BundleError, packTree } from './pack.ts';
 import type { SigningKey } from './keys.ts';
 import { BUILD_ONLY, planModules, stageModules } from './modules.ts';
 import { auditNatives, buildEpoll, placeBinary } from './natives.ts';
+import { stageGpioAddon } from './addon.ts';
 
 export const FIRMWARE_IN_BUNDLE = 'dist/firmware-config/firmware/build/kuroko-atmega328p.hex';
 export const MODEL_IN_BUNDLE = 'dist/models/kuroko-tiny';
@@ -109,7 +110,8 @@ export async function createBundle(opts: CreateBundleOptions): Promise<ReleaseMa
       placeBinary(stage, extra.pkgPath, extra.rel, extra.build(root, arch, cacheDir));
       builtHere.add(extra.pkgPath);
     }
-    const audit = auditNatives(stage, arch, versions, optional, builtHere);
+    await stageGpioAddon(root, stage, arch, log);
+    const audit = auditNatives(stage, arch, versions, optional, builtHere, new Map([['native/gpio', { name: 'kuroko_gpio', version: pkg.version }]]));
 
     const firmwareVersion = readFileSync(join(root, 'firmware-config', 'firmware', 'VERSION'), 'utf8').trim();
     const components: Record<string, string> = { kuroko: pkg.version, firmware: firmwareVersion, node: process.version };

@@ -85,12 +85,12 @@ export interface NativeAudit {
  * packages that would need a compiler are removed (and reported); required ones are an error.
  */
 export function auditNatives(stage: string, arch: ReleaseArch, packages: Map<string, string>, optional: Set<string>,
-  builtHere: Set<string>): NativeAudit {
+  builtHere: Set<string>, ownParts: Map<string, { name: string; version: string }> = new Map()): NativeAudit {
   const want = elfMachineOf(arch);
   const byPackage = new Map<string, string[]>();
   const wrong: string[] = [];
   const pkgPaths = [...packages.keys()].sort((a, b) => b.length - a.length);
-  const owner = (file: string) => pkgPaths.find((p) => file.startsWith(`${p}/`));
+  const owner = (file: string) => pkgPaths.find((p) => file.startsWith(`${p}/`)) ?? [...ownParts.keys()].find((p) => file.startsWith(`${p}/`));
   for (const file of walk(stage)) {
     const elf = elfMachine(join(stage, file));
     if (!elf) continue;
@@ -111,7 +111,10 @@ export function auditNatives(stage: string, arch: ReleaseArch, packages: Map<str
   if (wrong.length) throw new BundleError(`files built for another machine than ${arch} (${machineName(want)}):\n  ${wrong.slice(0, 20).join('\n  ')}${wrong.length > 20 ? `\n  … ${wrong.length - 20} more` : ''}`);
   if (missing.length) throw new BundleError(`no ${arch} binary for ${missing.join(', ')}: the node would need a compiler. Add a prebuilt binary or a build step in deploy/release/natives.ts`);
   const natives: NativePart[] = [...byPackage].filter(([p]) => existsSync(join(stage, p)))
-    .map(([p, files]) => ({ package: packageName(p), version: packages.get(p) ?? '', files: files.sort(), origin: builtHere.has(p) ? 'built' as const : 'prebuilt' as const }));
+    .map(([p, files]) => ({
+      package: ownParts.get(p)?.name ?? packageName(p), version: ownParts.get(p)?.version ?? packages.get(p) ?? '',
+      files: files.sort(), origin: builtHere.has(p) || ownParts.has(p) ? 'built' as const : 'prebuilt' as const,
+    }));
   return { natives, omitted };
 }
 

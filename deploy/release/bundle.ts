@@ -34,9 +34,9 @@ export interface CreateBundleOptions {
   key: SigningKey;
   /** Where fetched packages and built binaries are cached between runs (default ROOT/var/release-cache). */
   cacheDir?: string;
-  /** Skip `npm run build` (the caller built dist/ already). */
-  skipBuild?: boolean;
   extraNatives?: ExtraNative[];
+  /** gzip level (default 6; tests use 1: a third of the time, a fifth bigger). */
+  gzipLevel?: number;
   log?: (line: string) => void;
 }
 
@@ -72,20 +72,16 @@ export async function createBundle(opts: CreateBundleOptions): Promise<ReleaseMa
   const root = opts.root;
   const cacheDir = opts.cacheDir ?? join(root, 'var', 'release-cache');
   const t0 = performance.now();
-  if (!opts.skipBuild) {
-    log('building dist/ (npm run build)');
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'build.js')], { cwd: root, encoding: 'utf8' });
-    if (r.status !== 0) throw new BundleError(`npm run build failed:\n${r.stdout}${r.stderr}`);
-  }
-  if (!existsSync(join(root, 'dist', 'bin', 'cli.js'))) throw new BundleError('dist/ is missing: run npm run build');
-  if (!existsSync(join(root, FIRMWARE_IN_BUNDLE))) throw new BundleError(`${FIRMWARE_IN_BUNDLE} is missing: the firmware did not build (install gcc-avr binutils-avr avr-libc, then npm run build)`);
-
   const stage = join(cacheDir, `stage-${arch}-${process.pid}`);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
   try {
+    // Built straight into the stage: a dist/ that running processes use is never touched.
+    log('building dist/ (npm run build)');
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'build.js'), '--out', join(stage, 'dist')], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new BundleError(`npm run build failed:\n${r.stdout}${r.stderr}`);
+    if (!existsSync(join(stage, FIRMWARE_IN_BUNDLE))) throw new BundleError(`${FIRMWARE_IN_BUNDLE} is missing: the firmware did not build (install gcc-avr binutils-avr avr-libc)`);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown> & { version: string; dependencies: Record<string, string>; engines?: { node?: string } };
-    cpSync(join(root, 'dist'), join(stage, 'dist'), { recursive: true });
     mkdirSync(join(stage, 'bin'));
     cpSync(join(root, 'bin', 'kuroko.js'), join(stage, 'bin', 'kuroko.js'));
     for (const d of DEPLOY_DIRS) if (existsSync(join(root, d))) copyNonTs(join(root, d), join(stage, d));
@@ -135,7 +131,7 @@ export async function createBundle(opts: CreateBundleOptions): Promise<ReleaseMa
       model: { name: modelManifest.name, dir: MODEL_IN_BUNDLE, dtype: modelManifest.defaultDtype ?? 'int8' },
       natives: audit.natives,
       omitted: [...plan.unused, ...audit.omitted],
-    }, opts.key);
+    }, opts.key, { gzipLevel: opts.gzipLevel });
     log(`${relative(process.cwd(), opts.out) || opts.out}: ${manifest.files.length} files, ${(statSync(opts.out).size / 1e6).toFixed(1)} MB, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return manifest;
   } finally {

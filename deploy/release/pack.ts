@@ -50,7 +50,7 @@ export async function hashTree(dir: string, paths = listTree(dir)): Promise<Mani
  * Packs dir into out (a .tar.gz) with a signed manifest. dir must not already hold the manifest
  * files; they are written there for the packing and removed after.
  */
-export async function packTree(dir: string, out: string, fields: ManifestFields, key: SigningKey): Promise<ReleaseManifest> {
+export async function packTree(dir: string, out: string, fields: ManifestFields, key: SigningKey, opts: { gzipLevel?: number } = {}): Promise<ReleaseManifest> {
   const paths = listTree(dir).filter((p) => p !== MANIFEST_FILE && p !== SIGNATURE_FILE);
   if (paths.length === 0) throw new BundleError(`${dir} is empty: nothing to bundle`);
   const manifest: ReleaseManifest = {
@@ -67,7 +67,7 @@ export async function packTree(dir: string, out: string, fields: ManifestFields,
   try {
     // Manifest first, so readManifest can stop after two entries. No directory entries: the
     // manifest lists files only, and extraction creates parents.
-    await tar.c({ cwd: dir, file: tmp, gzip: { level: 6 }, portable: true, noDirRecurse: true }, [MANIFEST_FILE, SIGNATURE_FILE, ...paths]);
+    await tar.c({ cwd: dir, file: tmp, gzip: { level: opts.gzipLevel ?? 6 }, portable: true, noDirRecurse: true }, [MANIFEST_FILE, SIGNATURE_FILE, ...paths]);
     renameSync(tmp, out);
   } finally {
     rmSync(tmp, { force: true });

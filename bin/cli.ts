@@ -19,6 +19,7 @@ Commands:
   flash      build and flash the Kuroko firmware to a node's board
   ensemble   replay an improvised scene as a cue list; import a scene from .srt
   card       import a Character Card V2 (.json or .png) into a show's cast; export one
+  release    make and verify signed release bundles (linux-x64, linux-arm64)
   version    print the version`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
   card: async () => (await import('../hub/ensemble/card-cli.ts')).runCardCli,
   flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,
+  release: async () => (await import('../deploy/release/cli.ts')).runReleaseCli,
   version: async () => async (argv) => {
     if (argv.length) throw new UsageError(`kuroko version takes no arguments (got ${argv.join(' ')})`);
     console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION);

@@ -11,7 +11,7 @@ import { loadProfile } from '../firmware-config/profile.ts';
 import { EdgeNode } from './node.ts';
 import { defaultLatchFile, defaultVarDir } from './estop-input.ts';
 import { createHardware, createVoice } from './hardware/factory.ts';
-import { Adlibber } from './adlib.ts';
+import type { Adlibber } from './adlib.ts';
 import { nodeSecurity, SECURITY_HELP } from './security-options.ts';
 
 export const EDGE_HELP = `kuroko edge — run one edge node (the computer inside a robot)
@@ -81,6 +81,9 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
   if (!values['no-model'] && loaded.profile.model?.enabled !== false) {
     const name = values['character-name'] ?? character ?? node;
     if (values.language !== undefined && !/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(values.language)) throw new UsageError(`--language "${values.language}" is not a language code; use e.g. en or ja`);
+    // Imported here: the model runtime (onnxruntime, tokenizer) is most of a node's start-up time
+    // and memory, and a node without a model should pay for none of it.
+    const { Adlibber } = await import('./adlib.ts');
     adlib = await Adlibber.load({ id: character ?? node, name, persona: values.persona, ...(values.language ? { language: values.language } : {}) }, { dir: values.model ?? loaded.profile.model?.dir, log });
   }
   const latchFile = values['estop-latch'] ?? defaultLatchFile(show, node, values['var-dir'] ?? defaultVarDir());

@@ -16,6 +16,8 @@ Commands:
   srt        export a performance journal as .srt subtitles
   flash      build and flash the Kuroko firmware to a node's board
   ensemble   replay an improvised scene as a cue list; import a scene from .srt
+  node       on a robot's computer: the node agent (kuroko node agent), first install
+  fleet      find, adopt, update and roll back the robots' computers
   version    print the version`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -27,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.ts')).runValidateCli,
   srt: async () => (await import('../hub/srt-cli.ts')).runSrtCli,
   ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
+  node: async () => (await import('../edge/agent/cli.ts')).runNodeCli,
+  fleet: async () => (await import('../hub/fleet/cli.ts')).runFleetCli,
   flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,
   version: async () => async () => { console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION); return 0; },
 };

@@ -23,7 +23,7 @@ export const AGENT_DEFAULT_MAX_BUNDLE_BYTES = 512 * 1024 * 1024;
 export const AGENT_ROUTES = {
   info: { method: 'GET', path: '/v1/info', auth: false, description: 'who this node is: name, node id, version, firmware, state, show lock' },
   adopt: { method: 'POST', path: '/v1/adopt', auth: 'when adopted', description: 'adopt (or re-adopt) the node: JSON AdoptRequest; NDJSON progress' },
-  update: { method: 'POST', path: '/v1/update', auth: true, description: 'install a release bundle (body: the bundle file; ?force=1); NDJSON progress' },
+  update: { method: 'POST', path: '/v1/update', auth: true, description: 'install a release bundle (body: the bundle file; ?force=1, ?health=S); NDJSON progress' },
   rollback: { method: 'POST', path: '/v1/rollback', auth: true, description: 'go back to the previous release; NDJSON progress' },
 } as const;
 export type AgentRouteName = keyof typeof AGENT_ROUTES;

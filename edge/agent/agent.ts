@@ -4,7 +4,7 @@
  * firmware), then runs the node process from the release `current` names, and installs updates
  * with automatic rollback. Its HTTP API is in http-api.ts, its mDNS advertisement in advertise.ts.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -95,7 +95,8 @@ export class NodeAgent {
     const a = this.state.get().adoption;
     if (!a) throw new Error('not adopted');
     const broker = existsSync(this.brokerFile) ? readFileSync(this.brokerFile, 'utf8').trim() : a.broker;
-    this.node.start({ show: a.show, nodeId: a.nodeId, character: a.character, broker, profile: this.profileFile, extraArgs: this.o.edgeArgs });
+    const release = this.o.format.describe(realpathSync(this.releases.currentLink));
+    this.node.start({ show: a.show, nodeId: a.nodeId, character: a.character, broker, profile: this.profileFile, entry: release.entry, extraArgs: this.o.edgeArgs });
   }
 
   info(): AgentInfoT {
@@ -185,10 +186,11 @@ export class NodeAgent {
     });
   }
 
-  update(file: string, force: boolean, sink: ProgressSink): Promise<AgentResultT> {
+  /** Installs a bundle; `healthTimeoutMs` overrides the agent's health timeout for this update. */
+  update(file: string, force: boolean, sink: ProgressSink, healthTimeoutMs?: number): Promise<AgentResultT> {
     return this.exclusive('updating', async () => {
       if (!this.adopted) throw new StepError('this node is not adopted', 'adopt it first: kuroko fleet adopt', 'refused');
-      return this.updater.update(file, force, sink);
+      return this.updater.update(file, force, sink, healthTimeoutMs);
     });
   }
 

@@ -99,11 +99,14 @@ export function createAgentServer(o: AgentHttpOptions): Server {
       case 'update': {
         const n = declaredLength(req, o.maxBundleBytes, 'a release bundle');
         if (n === 0) throw new HttpRefusal(400, 'the request carries no bundle');
+        const health = url.searchParams.get('health');
+        const healthS = health === null ? undefined : Number(health);
+        if (healthS !== undefined && !(Number.isFinite(healthS) && healthS >= 1 && healthS <= 3600)) throw new HttpRefusal(400, `health=${health}: give the health timeout in seconds, 1..3600`);
         const dir = mkdtempSync(join(tmpdir(), 'kuroko-bundle-'));
         const file = join(dir, 'bundle.tar');
         try {
           await pipeline(req, limiter(n), createWriteStream(file));
-          return await ndjson(res, (sink) => agent.update(file, url.searchParams.get('force') === '1', sink));
+          return await ndjson(res, (sink) => agent.update(file, url.searchParams.get('force') === '1', sink, healthS === undefined ? undefined : healthS * 1000));
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }

@@ -15,10 +15,11 @@ export async function installFirstRelease(dir: string, bundle: string, trustedKe
   const releases = new Releases(dir);
   say(`verifying ${bundle}…`);
   const { version } = await format.verify(bundle, trustedKeyPem);
-  say(`  release ${version}: signature and hashes good`);
+  say(`  release ${version}: signed by the trusted key`);
   const staging = releases.staging(version);
-  await format.unpack(bundle, staging);
+  await format.unpack(bundle, staging, trustedKeyPem);
   format.describe(staging);
+  say(`  every file matches the signed manifest`);
   if (releases.current() !== version) releases.install(version, staging);
   releases.switchTo(version);
   say(`  current → releases/${version}`);

@@ -16,6 +16,8 @@ export interface NodeLaunch {
   character?: string;
   broker: string;
   profile: string;
+  /** The release's entry script, relative to the release folder. */
+  entry: string;
   /** Extra arguments for `kuroko edge` (e.g. --no-model, --log-level). */
   extraArgs: string[];
 }
@@ -47,7 +49,7 @@ export class NodeProcess extends EventEmitter<NodeProcessEvents> {
     if (this.running) throw new Error('the node process is already running');
     if (this.restartTimer) { clearTimeout(this.restartTimer); this.restartTimer = null; }
     const release = realpathSync(this.currentLink);
-    const entry = join(release, 'bin', 'kuroko.js');
+    const entry = join(release, launch.entry);
     const args = [entry, 'edge', '--show', launch.show, '--node', launch.nodeId, '--profile', launch.profile, '--broker', launch.broker,
       ...(launch.character ? ['--character', launch.character] : []), ...launch.extraArgs];
     this.tail = [];

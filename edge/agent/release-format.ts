@@ -13,14 +13,16 @@ export interface ReleaseFirmware {
 
 export interface UnpackedRelease {
   version: string;
+  /** The command to run, relative to the release folder (e.g. bin/kuroko.js). */
+  entry: string;
   firmware: ReleaseFirmware | null;
 }
 
 export interface ReleaseFormat {
   /** Checks signature and hashes against the trusted key; throws an Error naming what is wrong. */
   verify(file: string, trustedKeyPem: string | null): Promise<{ version: string }>;
-  /** Unpacks a verified bundle into `dir` (an empty folder). */
-  unpack(file: string, dir: string): Promise<void>;
+  /** Unpacks a bundle into `dir` (an empty folder), checking every file's hash against the signed manifest. */
+  unpack(file: string, dir: string, trustedKeyPem: string | null): Promise<void>;
   /** Reads an unpacked release folder. */
   describe(dir: string): UnpackedRelease;
 }

@@ -43,26 +43,26 @@ export class Updater {
   }
 
   /** Installs a bundle file and commits it, or rolls back to what ran before. */
-  async update(file: string, force: boolean, sink: ProgressSink): Promise<Outcome> {
+  async update(file: string, force: boolean, sink: ProgressSink, healthTimeoutMs = this.d.healthTimeoutMs): Promise<Outcome> {
     const { releases, format } = this.d;
-    const { version } = await step(sink, 'verify', 'checking signature and hashes…', () => format.verify(file, this.d.trustedKey()).catch((e: Error) => {
+    const { version } = await step(sink, 'verify', 'checking the signature…', () => format.verify(file, this.d.trustedKey()).catch((e: Error) => {
       throw new StepError(`the bundle did not verify: ${e.message}`, 'build and sign the bundle again with kuroko release; nothing on the node changed');
-    }), (r) => `bundle ${r.version}: signature and hashes good`);
+    }), (r) => `bundle ${r.version}: signed by a key this node trusts`);
     const from = releases.current();
     if (from === version && this.d.state.get().committed === version) {
       sink({ step: 'install', status: 'skip', message: `release ${version} is already committed here` });
       return { ok: true, outcome: 'unchanged', version, message: `already on ${version}` };
     }
     this.lockOrRefuse(force, sink);
-    await step(sink, 'unpack', `unpacking to releases/${version}…`, async () => {
+    await step(sink, 'unpack', `checking every file's sha256 and unpacking to releases/${version}…`, async () => {
       const staging = releases.staging(version);
-      await format.unpack(file, staging);
+      await format.unpack(file, staging, this.d.trustedKey());
       format.describe(staging);
       releases.install(version, staging);
-    }, () => `unpacked to releases/${version}`);
+    }, () => `every file matches the signed manifest; unpacked to releases/${version}`);
     // The lock may have closed while the bundle unpacked (a scene started): check again.
     this.lockOrRefuse(force, sink);
-    return this.switchAndCheck(from, version, sink, 'update');
+    return this.switchAndCheck(from, version, sink, 'update', healthTimeoutMs);
   }
 
   /** Goes back to the previous release (as an update would: switch, restart, health check). */
@@ -73,14 +73,14 @@ export class Updater {
       throw new StepError(`no previous release to go back to (running ${from ?? 'nothing'})`, 'push the release you want with kuroko fleet update --release FILE', 'refused');
     }
     this.lockOrRefuse(force, sink);
-    return this.switchAndCheck(from, previous, sink, 'rollback');
+    return this.switchAndCheck(from, previous, sink, 'rollback', this.d.healthTimeoutMs);
   }
 
-  private async switchAndCheck(from: string | null, to: string, sink: ProgressSink, kind: 'update' | 'rollback'): Promise<Outcome> {
+  private async switchAndCheck(from: string | null, to: string, sink: ProgressSink, kind: 'update' | 'rollback', healthTimeoutMs: number): Promise<Outcome> {
     const { releases, state } = this.d;
     state.update({ pending: { from, to, startedAt: Date.now() } });
     await step(sink, 'switch', `switching current → ${to}…`, () => releases.switchTo(to), () => `current → releases/${to} (was ${from ?? 'nothing'})`);
-    const verdict = await this.restartAndWait(to, sink);
+    const verdict = await this.restartAndWait(to, sink, healthTimeoutMs);
     if (verdict.ok) {
       state.update({ committed: to, previous: from, pending: null, lastResult: `${kind} to ${to} committed` });
       this.d.node.autoRestart = true;
@@ -97,7 +97,8 @@ export class Updater {
     const t0 = Date.now();
     sink({ step: 'rollback', status: 'start', message: `${to} failed (${verdict.reason}): rolling back to ${from}…` });
     releases.switchTo(from);
-    const back = await this.restartAndWait(from, sink);
+    // Going back gets the agent's full timeout: the old release is known to work.
+    const back = await this.restartAndWait(from, sink, Math.max(healthTimeoutMs, this.d.healthTimeoutMs));
     state.update({ pending: null, committed: from, lastResult: `${kind} to ${to} rolled back: ${verdict.reason}` });
     this.d.node.autoRestart = true;
     sink({ step: 'rollback', status: back.ok ? 'ok' : 'fail', message: back.ok ? `back on ${from}, healthy` : `back on ${from}, but it is not healthy either: ${back.reason}`, ms: Date.now() - t0 });
@@ -108,7 +109,7 @@ export class Updater {
     };
   }
 
-  private async restartAndWait(version: string, sink: ProgressSink): Promise<{ ok: boolean; reason: string }> {
+  private async restartAndWait(version: string, sink: ProgressSink, healthTimeoutMs: number): Promise<{ ok: boolean; reason: string }> {
     const { node } = this.d;
     await step(sink, 'restart', `restarting the node process on ${version}…`, async () => {
       await node.stop();
@@ -122,10 +123,10 @@ export class Updater {
     };
     node.once('exit', onExit);
     const t0 = Date.now();
-    sink({ step: 'health', status: 'start', message: `waiting up to ${Math.round(this.d.healthTimeoutMs / 1000)} s for ready and heartbeats…` });
+    sink({ step: 'health', status: 'start', message: `waiting up to ${Math.round(healthTimeoutMs / 1000)} s for ready and heartbeats…` });
     const watch = this.d.watch();
     const verdict = watch
-      ? await watch.waitHealthy(node.spawnedAt, this.d.healthTimeoutMs, () => exited)
+      ? await watch.waitHealthy(node.spawnedAt, healthTimeoutMs, () => exited)
       : { ok: false, reason: 'not adopted: no broker to watch the node on' };
     node.off('exit', onExit);
     sink({ step: 'health', status: verdict.ok ? 'ok' : 'fail', message: verdict.reason, ms: Date.now() - t0 });

@@ -84,7 +84,11 @@ function longCall(a: AgentAddress, path: string, token: string | null, body: Bod
 
 export const adopt = (a: AgentAddress, req: AdoptRequestT, token: string | null, progress: (p: AgentProgressT) => void, timeoutMs = 600_000) =>
   longCall(a, '/v1/adopt', token, { json: req }, progress, timeoutMs);
-export const pushUpdate = (a: AgentAddress, file: string, token: string, force: boolean, progress: (p: AgentProgressT) => void, timeoutMs = 900_000) =>
-  longCall(a, `/v1/update${force ? '?force=1' : ''}`, token, { file }, progress, timeoutMs);
+export const pushUpdate = (a: AgentAddress, file: string, token: string, force: boolean, progress: (p: AgentProgressT) => void, healthS?: number, timeoutMs = 900_000) => {
+  const q = new URLSearchParams();
+  if (force) q.set('force', '1');
+  if (healthS !== undefined) q.set('health', String(healthS));
+  return longCall(a, `/v1/update${q.size ? `?${q}` : ''}`, token, { file }, progress, timeoutMs);
+};
 export const rollback = (a: AgentAddress, token: string, force: boolean, progress: (p: AgentProgressT) => void, timeoutMs = 600_000) =>
   longCall(a, `/v1/rollback${force ? '?force=1' : ''}`, token, null, progress, timeoutMs);

@@ -18,7 +18,7 @@ Usage:
   kuroko fleet list     [--static ADDR,...] [--mdns-ms N] [--json]
   kuroko fleet adopt    --plan FILE [--time S]                       adopt the plan's nodes during a permit-join window
   kuroko fleet adopt    --name NAME --node ID --profile FILE [--character ID] --show ID --broker URL [--time S]
-  kuroko fleet update   --release FILE [--nodes ID,...] [--force] [--all-at-once]
+  kuroko fleet update   --release FILE [--nodes ID,...] [--force] [--all-at-once] [--health-timeout S]
   kuroko fleet rollback [--nodes ID,...] [--force]
 
 Common options:
@@ -34,6 +34,7 @@ update options:
   --release FILE         a release bundle (kuroko release); each node verifies it itself
   --force                pass the show lock of a running scene, for nodes that are not armed
   --all-at-once          skip the staged rollout (by default one node first, then the rest)
+  --health-timeout S     commit only if ready with heartbeats within S s (default: each agent's, 60)
 
 Updates are refused while the show is armed or a scene runs. A node that is not ready with
 heartbeats within its health timeout (60 s) after an update rolls back by itself.`;
@@ -96,11 +97,13 @@ export async function runFleetCli(argv: string[]): Promise<number> {
       return figures.every((f) => f.ok) ? 0 : 1;
     }
     case 'update': {
-      const { values } = parseArgs({ args: rest, strict: true, options: { ...common, release: { type: 'string' }, nodes: { type: 'string' }, force: { type: 'boolean', default: false }, 'all-at-once': { type: 'boolean', default: false } } });
+      const { values } = parseArgs({ args: rest, strict: true, options: { ...common, release: { type: 'string' }, nodes: { type: 'string' }, force: { type: 'boolean', default: false }, 'all-at-once': { type: 'boolean', default: false }, 'health-timeout': { type: 'string' } } });
       if (values.help) { console.log(FLEET_HELP); return 0; }
       if (!values.release) throw new UsageError('--release FILE is required (a bundle made by kuroko release)');
       if (!existsSync(values.release)) throw new UsageError(`no bundle ${values.release}: make one with kuroko release`);
-      const outcomes = await updateFleet(fleetStore(values['fleet-dir']), { release: values.release, nodes: values.nodes?.split(',').filter(Boolean), force: values.force!, say, staged: !values['all-at-once'] });
+      const healthS = values['health-timeout'] === undefined ? undefined : Number(values['health-timeout']);
+      if (healthS !== undefined && !(healthS >= 1 && healthS <= 3600)) throw new UsageError('--health-timeout must be 1..3600 seconds');
+      const outcomes = await updateFleet(fleetStore(values['fleet-dir']), { release: values.release, nodes: values.nodes?.split(',').filter(Boolean), force: values.force!, say, staged: !values['all-at-once'], healthS });
       return summary(outcomes);
     }
     case 'rollback': {

@@ -168,9 +168,9 @@ async function onNode(n: FleetNode, say: Say, run: (a: AgentAddress, progress: (
  * Staged rollout: the first node alone (the canary); only when it commits do the others update,
  * together. A canary that rolls back or is refused stops the rollout with the others untouched.
  */
-export async function updateFleet(store: FleetStore, o: { release: string; nodes?: string[]; force: boolean; say: Say; staged?: boolean }): Promise<NodeOutcome[]> {
+export async function updateFleet(store: FleetStore, o: { release: string; nodes?: string[]; force: boolean; say: Say; staged?: boolean; healthS?: number }): Promise<NodeOutcome[]> {
   const nodes = selectNodes(store, o.nodes);
-  const push = (n: FleetNode) => onNode(n, o.say, (a, progress) => pushUpdate(a, o.release, n.token, o.force, progress));
+  const push = (n: FleetNode) => onNode(n, o.say, (a, progress) => pushUpdate(a, o.release, n.token, o.force, progress, o.healthS));
   if (o.staged === false || nodes.length === 1) return Promise.all(nodes.map(push));
   const [canary, ...rest] = nodes;
   o.say(`staged rollout: ${canary!.nodeId} first, then ${rest.map((n) => n.nodeId).join(', ')}`);

@@ -132,8 +132,10 @@ export async function readBoardFirmware(port: string, baud: number): Promise<{ n
 
 /** Opens the flashed board and checks it answers with the expected firmware name and version. */
 async function checkFirmware(t: Target, io: FlashIo, expected: ExpectedFirmware = THIS_FIRMWARE): Promise<void> {
-  const fw = await readBoardFirmware(t.port, t.baud);
-  if (!fw) throw new FlashError(`the board on ${t.port} did not answer after flashing (no Firmata reply within 5 s)`);
+  // A board may take a while to come up after its reset (a slow bootloader, a busy host): ask twice more.
+  let fw = null;
+  for (let attempt = 1; attempt <= 3 && !fw; attempt++) fw = await readBoardFirmware(t.port, t.baud);
+  if (!fw) throw new FlashError(`the board on ${t.port} did not answer after flashing (no Firmata reply in 3 tries of 5 s)`);
   const version = `${fw.major}.${fw.minor}`;
   if (fw.name !== expected.name || fw.major !== expected.major || fw.minor !== expected.minor) {
     throw new FlashError(`the board on ${t.port} answers as "${fw.name}" ${version}, not ${expected.name} ${expected.major}.${expected.minor}`);

@@ -54,9 +54,13 @@ export class NodeProcess extends EventEmitter<NodeProcessEvents> {
       ...(launch.character ? ['--character', launch.character] : []), ...launch.extraArgs];
     this.tail = [];
     this.spawnedAt = Date.now();
-    const child = spawn(process.execPath, args, { cwd: release, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUROKO_LOG_FORMAT: process.env.KUROKO_LOG_FORMAT ?? 'json' } });
+    // An IPC channel ties the node to its agent: if the agent dies, the node goes safe and leaves
+    // (kuroko edge exits on 'disconnect'), and the restarted agent starts it again — never two.
+    const child = spawn(process.execPath, args, { cwd: release, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, KUROKO_LOG_FORMAT: process.env.KUROKO_LOG_FORMAT ?? 'json' } });
     this.child = child;
     child.stderr!.on('data', (d: Buffer) => {
+      // The node's log goes on to the agent's (one journal on the robot: journalctl -u kuroko-agent).
+      process.stderr.write(d);
       for (const line of d.toString().split('\n')) if (line.trim()) this.tail.push(line.slice(0, 400));
       if (this.tail.length > 20) this.tail.splice(0, this.tail.length - 20);
     });

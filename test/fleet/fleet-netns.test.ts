@@ -11,7 +11,7 @@
  * Stand-ins, the last inch only: the robot with a board has an emulated Uno (simavr) on a pty;
  * the test bundles carry an entry script that runs this checkout instead of compiled JS.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,12 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
   const bundle: Record<'v1' | 'v2' | 'v3', string> = { v1: '', v2: '', v3: '' };
   const fleetDir = () => join(work, 'fleet');
   const hubLog: string[] = [];
+  const agentLogs = new Map<string, string[]>();
+  // When a step fails, the agents' and the hub's own words say why.
+  beforeEach(({ onTestFailed }) => onTestFailed(() => {
+    for (const [r, l] of agentLogs) console.error(`---- agent ${r} (last lines)\n${l.join('').split('\n').slice(-25).join('\n')}`);
+    console.error(`---- hub (last lines)\n${hubLog.join('').split('\n').slice(-15).join('\n')}`);
+  }));
 
   /** `kuroko fleet …` on the operator's machine (the hub's namespace). */
   const fleet = (args: string[], timeoutMs = 150_000) =>
@@ -71,7 +77,7 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
       const log: string[] = [];
       agent.stdout?.on('data', (d) => log.push(String(d)));
       agent.stderr?.on('data', (d) => log.push(String(d)));
-      (lab as unknown as Record<string, string[]>)[`log-${r}`] = log;
+      agentLogs.set(r, log);
     }
     writeFileSync(join(work, 'robot-c-board.yaml'), [
       'kuroko: 1', 'platform: linux',

@@ -126,6 +126,12 @@ export class NetnsLab {
 
   destroy(): void {
     for (const c of this.children) c.kill('SIGKILL');
+    // Whatever those started (and anything else left inside a namespace) ends with it.
+    for (const m of this.machines.values()) {
+      let pids: string[] = [];
+      try { pids = execFileSync('ip', ['netns', 'pids', m.ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean); } catch { /* namespace gone */ }
+      for (const pid of pids) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already exited */ } }
+    }
     for (const m of this.machines.values()) { try { ip('netns', 'del', m.ns); } catch { /* already gone */ } }
     try { ip('netns', 'del', this.switchNs); } catch { /* already gone */ }
   }

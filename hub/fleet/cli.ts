@@ -27,6 +27,7 @@ Common options:
 
 adopt options:
   --time S               how long the permit-join window stays open (default 120)
+  --no-mdns              do not browse mDNS: adopt only the --static addresses
   --show ID / --broker URL  the show and the MQTT broker the nodes join (or show:/broker: in the plan)
   --release-key KEY.pem  the public key release bundles must be signed with (sent to each node)
   --credentials-dir DIR  the credentials store's output: DIR/<node id>/* is installed on each node
@@ -66,7 +67,7 @@ export async function runFleetCli(argv: string[]): Promise<number> {
     case 'adopt': {
       const { values } = parseArgs({ args: rest, strict: true, options: {
         ...common, plan: { type: 'string' }, time: { type: 'string' }, name: { type: 'string' }, node: { type: 'string' }, profile: { type: 'string' },
-        character: { type: 'string' }, show: { type: 'string' }, broker: { type: 'string' }, 'release-key': { type: 'string' }, 'credentials-dir': { type: 'string' },
+        character: { type: 'string' }, show: { type: 'string' }, broker: { type: 'string' }, 'release-key': { type: 'string' }, 'credentials-dir': { type: 'string' }, 'no-mdns': { type: 'boolean', default: false },
       } });
       if (values.help) { console.log(FLEET_HELP); return 0; }
       let plan: PlannedNode[];
@@ -88,7 +89,7 @@ export async function runFleetCli(argv: string[]): Promise<number> {
       if (!(time > 0 && time <= 3600)) throw new UsageError('--time must be 1..3600 seconds');
       const store = fleetStore(values['fleet-dir']);
       const figures = await adoptDuringWindow({
-        store, plan, show: checkId('--show', show), broker, windowMs: time * 1000, static: staticList(values.static), say,
+        store, plan, show: checkId('--show', show), broker, windowMs: time * 1000, static: staticList(values.static), mdns: !values['no-mdns'], say,
         releaseKey: values['release-key'] ? readFileSync(values['release-key'], 'utf8') : undefined,
         credentials: values['credentials-dir'] ? new CredentialFolder(values['credentials-dir']) : new NoCredentials(),
       });

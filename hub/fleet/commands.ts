@@ -53,6 +53,8 @@ export interface AdoptOptions {
   /** The permit-join window. */
   windowMs: number;
   static: AgentAddress[];
+  /** Browse mDNS too (off: only static addresses and known nodes, e.g. across VLANs). */
+  mdns?: boolean;
   say: Say;
 }
 
@@ -102,7 +104,8 @@ export async function adoptDuringWindow(o: AdoptOptions): Promise<AdoptFigures[]
   while (pending.length && Date.now() < end) {
     const round = Math.min(2000, Math.max(200, end - Date.now()));
     const seen: AgentAddress[] = [...o.static, ...o.store.nodes().map((n) => ({ host: n.host, port: n.port }))];
-    await browseMdns(round, (a) => { void consider(a); }).then((list) => seen.push(...list.map((l) => l.address)));
+    if (o.mdns === false) await new Promise((r) => setTimeout(r, Math.min(round, 500)));
+    else await browseMdns(round, (a) => { void consider(a); }).then((list) => seen.push(...list.map((l) => l.address)));
     await Promise.all(seen.map((a) => consider(a)));
   }
   await Promise.all(inFlight.values());

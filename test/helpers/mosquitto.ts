@@ -11,7 +11,7 @@ import getPort from 'get-port';
 
 export const MOSQUITTO_BIN = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p));
 
-export interface RunningMosquitto { url: string; port: number; stop(): Promise<void> }
+export interface RunningMosquitto { url: string; port: number; pid?: number; stop(): Promise<void> }
 
 export async function startMosquitto(): Promise<RunningMosquitto> {
   if (!MOSQUITTO_BIN) throw new Error('mosquitto is not installed: apt-get install mosquitto mosquitto-clients (.ci/run does this)');
@@ -46,6 +46,7 @@ export async function startMosquitto(): Promise<RunningMosquitto> {
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    pid: proc.pid,
     async stop() {
       if (proc.exitCode !== null) return;
       proc.kill('SIGTERM');

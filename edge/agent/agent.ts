@@ -87,14 +87,19 @@ export class NodeAgent {
 
   private startWatch(): void {
     const a = this.state.get().adoption!;
-    this.watch = new NodeWatch({ show: a.show, nodeId: a.nodeId, broker: a.broker, log: this.o.log });
+    // The agent watches with the node's own credentials (the broker URL the credentials step wrote).
+    this.watch = new NodeWatch({ show: a.show, nodeId: a.nodeId, broker: this.nodeBroker(), log: this.o.log });
     this.watch.start();
+  }
+
+  private nodeBroker(): string {
+    return existsSync(this.brokerFile) ? readFileSync(this.brokerFile, 'utf8').trim() : this.state.get().adoption!.broker;
   }
 
   private startNode(): void {
     const a = this.state.get().adoption;
     if (!a) throw new Error('not adopted');
-    const broker = existsSync(this.brokerFile) ? readFileSync(this.brokerFile, 'utf8').trim() : a.broker;
+    const broker = this.nodeBroker();
     const release = this.o.format.describe(realpathSync(this.releases.currentLink));
     this.node.start({ show: a.show, nodeId: a.nodeId, character: a.character, broker, profile: this.profileFile, entry: release.entry, extraArgs: this.o.edgeArgs });
   }
@@ -174,7 +179,7 @@ export class NodeAgent {
       sink({ step: 'start', status: 'start', message: `starting node ${req.nodeId} (${current}); waiting for ready and heartbeats…` });
       this.startNode();
       let exited: string | null = null;
-      this.node.once('exit', (code, signal, tail) => { exited = `the node process exited (${code ?? signal}): ${tail.split('\n').slice(-2).join(' | ')}`; });
+      this.node.once('exit', (code, signal, tail) => { exited = `the node process exited (${code ?? signal}): ${NodeProcess.why(tail)}`; });
       const v = await this.watch!.waitHealthy(this.node.spawnedAt, this.o.healthTimeoutMs, () => exited);
       this.node.autoRestart = true;
       sink({ step: 'start', status: v.ok ? 'ok' : 'fail', message: v.reason, ms: Date.now() - t0 });

@@ -45,6 +45,18 @@ export class NodeProcess extends EventEmitter<NodeProcessEvents> {
   /** The last lines the node wrote to stderr: the reason a broken release gives. */
   lastOutput(): string { return this.tail.join('\n'); }
 
+  /** The one line of the node's last words that says why it stopped (an error, else the last real line). */
+  static why(tail: string): string {
+    const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l && l !== '}' && l !== '^' && !/^at /.test(l) && !/^Node\.js v\d/.test(l));
+    const fromJson = (l: string) => { try { const j = JSON.parse(l) as { level?: number; msg?: string }; return (j.level ?? 0) >= 50 ? j.msg ?? null : null; } catch { return null; } };
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const l = lines[i]!;
+      const msg = l.startsWith('{') ? fromJson(l) : /(^|\s)(\w*Error\b|Error \[|kuroko \w+:)/.test(l) ? l : null;
+      if (msg) return msg.slice(0, 300);
+    }
+    return (lines.at(-1) ?? '').slice(0, 300);
+  }
+
   start(launch: NodeLaunch): void {
     if (this.running) throw new Error('the node process is already running');
     if (this.restartTimer) { clearTimeout(this.restartTimer); this.restartTimer = null; }

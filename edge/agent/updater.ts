@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { Releases } from './releases.ts';
 import type { AgentStateStore } from './agent-state.ts';
-import type { NodeProcess } from './node-process.ts';
+import { NodeProcess } from './node-process.ts';
 import type { NodeWatch } from './node-watch.ts';
 import type { ReleaseFormat } from './release-format.ts';
 import { step, StepError, type ProgressSink } from './progress.ts';
@@ -118,8 +118,8 @@ export class Updater {
     }, () => `node process started on ${version}`);
     let exited: string | null = null;
     const onExit = (code: number | null, signal: NodeJS.Signals | null, tail: string) => {
-      const last = tail.split('\n').filter(Boolean).slice(-2).join(' | ').slice(0, 300);
-      exited = `the node process exited (${code ?? signal})${last ? `: ${last}` : ''}`;
+      const why = NodeProcess.why(tail);
+      exited = `the node process exited (${code ?? signal})${why ? `: ${why}` : ''}`;
     };
     node.once('exit', onExit);
     const t0 = Date.now();

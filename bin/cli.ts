@@ -18,6 +18,7 @@ Commands:
   ensemble   replay an improvised scene as a cue list; import a scene from .srt
   node       on a robot's computer: the node agent (kuroko node agent), first install
   fleet      find, adopt, update and roll back the robots' computers
+  release    make and verify signed release bundles (linux-x64, linux-arm64)
   version    print the version`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   node: async () => (await import('../edge/agent/cli.ts')).runNodeCli,
   fleet: async () => (await import('../hub/fleet/cli.ts')).runFleetCli,
   flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,
+  release: async () => (await import('../deploy/release/cli.ts')).runReleaseCli,
   version: async () => async () => { console.log((await import('../protocol/version.ts')).SOFTWARE_VERSION); return 0; },
 };
 

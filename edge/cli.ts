@@ -8,7 +8,7 @@ import { checkId } from '../protocol/ids.ts';
 import { loadProfile } from '../firmware-config/profile.ts';
 import { EdgeNode } from './node.ts';
 import { createHardware, createVoice } from './hardware/factory.ts';
-import { Adlibber } from './adlib.ts';
+import type { Adlibber } from './adlib.ts';
 
 export const EDGE_HELP = `kuroko edge — run one edge node (the computer inside a robot)
 
@@ -69,6 +69,9 @@ export async function runEdgeCli(argv: string[]): Promise<number> {
   let adlib: Adlibber | undefined;
   if (!values['no-model'] && loaded.profile.model?.enabled !== false) {
     const name = values['character-name'] ?? character ?? node;
+    // Imported here: the model runtime (onnxruntime, tokenizer) is most of a node's start-up time
+    // and memory, and a node without a model should pay for none of it.
+    const { Adlibber } = await import('./adlib.ts');
     adlib = await Adlibber.load({ id: character ?? node, name, persona: values.persona }, { dir: values.model ?? loaded.profile.model?.dir, log });
   }
   const edge = new EdgeNode({ show, node, character, brokerUrl: values.broker!, profile: loaded, hardware, voice, logger: log, watchdogMs, adlib });

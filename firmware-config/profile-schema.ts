@@ -92,6 +92,8 @@ export const Sensor = Type.Union([
 
 export const Gpio = Type.Object({
   chipOffset: Type.Optional(Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0 })], { description: 'sysfs GPIO number offset; auto detects Bookworm (512, 571 on a Pi 5)' })),
+  backend: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('sysfs'), Type.Literal('chardev')], { description: 'auto: sysfs GPIO (onoff) where the kernel has it, else the GPIO character device (kuroko_gpio addon; Pi 5 on new kernels, Jetson)' })),
+  chip: Type.Optional(Type.String({ minLength: 1, description: 'character device only: /dev/gpiochipN, gpiochipN or the chip label (e.g. pinctrl-rp1); default: the header chip by label' })),
   estop: Type.Optional(Type.Object({ line: Type.Integer({ minimum: 0 }), activeLow: Type.Optional(Type.Boolean()), debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })) }, strict)),
   relays: Type.Optional(Type.Array(Type.Object({ id: Id, line: Type.Integer({ minimum: 0 }), activeLow: Type.Optional(Type.Boolean()) }, strict))),
   statusLed: Type.Optional(Type.Object({ line: Type.Integer({ minimum: 0 }) }, strict)),

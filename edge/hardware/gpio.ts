@@ -1,6 +1,7 @@
 /**
  * The e-stop button's software contact, on a GPIO line through onoff (sysfs, interrupt-driven via
- * epoll). A press emits 'estop-input' (true) at once, so the node trips its e-stop locally without
+ * epoll) or, where the kernel has no sysfs GPIO, through the GPIO character device with our
+ * kuroko_gpio addon (gpio-chardev.ts); gpio.backend in the profile, else detected. A press emits 'estop-input' (true) at once, so the node trips its e-stop locally without
  * asking the hub; the release is reported only after the line has been stable for debounceMs.
  * This is an extra layer: the button's other contact must cut actuator power by wire (README).
  */
@@ -8,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import onoff from 'onoff';
 import type { Logger } from 'pino';
 import { resolveGpioOffset } from './gpio-offset.ts';
+import { ChardevInputLine, chooseGpioBackend, loadGpioBinding, resolveChip, type GpioBackendName, type GpioBinding } from './gpio-chardev.ts';
 
 /** The part of onoff's Gpio that the e-stop uses; tests hand in a fake. */
 export interface GpioLine {
@@ -30,8 +32,23 @@ export interface EstopOptions {
   debounceMs?: number;
   chipOffset?: number | 'auto';
   sysfsRoot?: string;
+  /** 'auto' (default): sysfs where it exists, else the character device. */
+  backend?: 'auto' | GpioBackendName;
+  /** Character device: the chip (path, gpiochipN or label; default: the header chip by label). */
+  chip?: string;
+  devDir?: string;
+  /** Character device: the addon, or a fake chip in tests. */
+  binding?: GpioBinding;
   factory?: GpioFactory;
   log?: Logger;
+}
+
+/** Character-device lines: the line number is the chip's offset; active-low is the kernel's flag. */
+function chardevFactory(opts: EstopOptions): GpioFactory {
+  return (line, { activeLow }) => {
+    const binding = opts.binding ?? loadGpioBinding();
+    return new ChardevInputLine(binding, resolveChip(binding, opts.chip, opts.devDir), line, { activeLow });
+  };
 }
 
 export class GpioEstop extends EventEmitter {
@@ -40,15 +57,21 @@ export class GpioEstop extends EventEmitter {
   /** Debounced state: true = pressed (stop). */
   pressed = false;
   readonly sysfsNumber: number;
+  readonly backend: GpioBackendName;
 
   constructor(private readonly opts: EstopOptions) {
     super();
-    this.sysfsNumber = resolveGpioOffset(opts.chipOffset, opts.sysfsRoot) + opts.line;
+    // A test's factory stands in for sysfs unless the backend is named.
+    this.backend = opts.factory && !opts.backend ? 'sysfs' : chooseGpioBackend(opts.backend, opts.sysfsRoot, opts.devDir);
+    // The character device numbers lines per chip: no sysfs base to add.
+    this.sysfsNumber = this.backend === 'sysfs' ? resolveGpioOffset(opts.chipOffset, opts.sysfsRoot) + opts.line : opts.line;
   }
 
   open(): void {
-    // activeLow: a button to ground with a pull-up reads 0 when pressed; onoff inverts it to 1.
-    this.gpio = (this.opts.factory ?? onoffFactory)(this.sysfsNumber, { activeLow: this.opts.activeLow ?? true });
+    // activeLow: a button to ground with a pull-up reads 0 when pressed; onoff (or the kernel's
+    // active-low flag on the character device) inverts it to 1.
+    const factory = this.opts.factory ?? (this.backend === 'chardev' ? chardevFactory(this.opts) : onoffFactory);
+    this.gpio = factory(this.sysfsNumber, { activeLow: this.opts.activeLow ?? true });
     this.pressed = this.gpio.readSync() === 1;
     if (this.pressed) this.emit('estop-input', true); // pressed at start: the node must start stopped
     this.gpio.watch((err, value) => {

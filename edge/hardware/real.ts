@@ -16,13 +16,14 @@ import type { ProfileT } from '../../firmware-config/profile-schema.ts';
 import type { HardwareBackend, Rgb, SensorReading } from './types.ts';
 import { JohnnyFiveHardware, type JohnnyFiveOptions } from './johnny-five.ts';
 import { GpioEstop, type GpioFactory } from './gpio.ts';
+import type { GpioBinding } from './gpio-chardev.ts';
 import { LinuxSensors } from './linux-sensors.ts';
 import { Camera, type CameraT } from '../camera/camera.ts';
 
 export interface RealHardwareOptions extends JohnnyFiveOptions {
   log?: Logger;
   /** GPIO for tests or unusual systems: a fake line factory, or another sysfs root. */
-  gpio?: { factory?: GpioFactory; sysfsRoot?: string };
+  gpio?: { factory?: GpioFactory; sysfsRoot?: string; devDir?: string; binding?: GpioBinding };
   /** Start the profile's cameras (default true). */
   camera?: boolean;
 }
@@ -40,7 +41,7 @@ export class RealHardware extends EventEmitter implements HardwareBackend {
     this.boards = profile.boards?.length ? new JohnnyFiveHardware(profile, opts) : null;
     if (this.boards) forward(this.boards, ['fault', 'recovered', 'reading', 'board-failsafe']);
     const e = profile.gpio?.estop;
-    this.estop = e ? new GpioEstop({ line: e.line, activeLow: e.activeLow, debounceMs: e.debounceMs, chipOffset: profile.gpio?.chipOffset, log: opts.log, ...opts.gpio }) : null;
+    this.estop = e ? new GpioEstop({ line: e.line, activeLow: e.activeLow, debounceMs: e.debounceMs, chipOffset: profile.gpio?.chipOffset, backend: profile.gpio?.backend, chip: profile.gpio?.chip, log: opts.log, ...opts.gpio }) : null;
     if (this.estop) {
       forward(this.estop, ['estop-input']);
       this.estop.on('error', (err: Error) => this.emit('fault', `e-stop input: ${err.message}`));

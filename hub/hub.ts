@@ -93,6 +93,8 @@ export class Hub extends EventEmitter {
       this.log[level]({ node: n.id, state: n.state, prev, reason: n.reason }, `node ${n.id}: ${prev} → ${n.state}${n.reason ? ` (${n.reason})` : ''}`);
       this.journal?.append({ type: 'event', source: `node/${n.id}`, kind: 'state', data: { state: n.state, prev, reason: n.reason } });
       if (n.state === 'lost') this.playback.onNodeLost(n.id);
+      // show/state carries "armed": keep it true to the nodes (the fleet's update lock reads it).
+      if ((n.state === 'armed') !== (prev === 'armed')) this.publishShowState();
       this.emit('node-state', n, prev);
     });
   }

@@ -15,7 +15,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { NetnsLab, netnsAvailable } from '../helpers/netns.ts';
 import { KUROKO, ROOT, waitFor } from '../helpers/stage.ts';
 import { EmulatedUno } from '../../firmware-config/simavr/emulator.ts';
@@ -27,6 +28,7 @@ if (unavailable && process.env.CI) throw new Error(`the fleet test must run in C
 if (unavailable) console.warn(`fleet namespace test not run here: ${unavailable}`);
 
 const ROBOTS = ['robot-a', 'robot-b', 'robot-c'] as const;
+const run = promisify(execFile);
 
 describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
   let lab: NetnsLab;
@@ -70,9 +72,9 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
     const hub = lab.spawn('hub', process.execPath, [KUROKO, 'hub', '--show', join(ROOT, 'test/fleet/fixtures/fleet-show.yaml'), '--port', '1883', '--http-port', '0', '--journal-dir', join(work, 'journal'), '--log-level', 'warn']);
     hub.stderr?.on('data', (d) => hubLog.push(String(d)));
     // Each computer: the first release installed from a bundle, then the agent (the guide's steps).
+    await Promise.all(ROBOTS.map((r) => run(process.execPath, [KUROKO, 'node', 'install', '--bundle', bundle.v1, '--trust', keys.publicFile, '--dir', join(work, r)])));
     for (const r of ROBOTS) {
       const dir = join(work, r);
-      execFileSync(process.execPath, [KUROKO, 'node', 'install', '--bundle', bundle.v1, '--trust', keys.publicFile, '--dir', dir], { stdio: 'pipe' });
       const agent = lab.spawn(r, process.execPath, [KUROKO, 'node', 'agent', '--dir', dir, '--name', r, '--health-timeout', '90', '--edge-arg=--no-model', '--edge-arg=--log-level=warn'], { env: { ...process.env, KUROKO_LOG_FORMAT: 'json' } });
       const log: string[] = [];
       agent.stdout?.on('data', (d) => log.push(String(d)));
@@ -91,7 +93,7 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
       `  - { name: robot-b, node: node-b, character: ben, profile: ${join(ROOT, 'firmware-config/profiles/sim-robot.yaml')} }`,
       '  - { node: node-c, character: cat, profile: robot-c-board.yaml }', '',
     ].join('\n'));
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await avahi?.stop().catch(() => undefined);
@@ -105,7 +107,7 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
     const found = await waitFor('three agents over mDNS', async () => {
       const f = await listJson(['--mdns-ms', '2500']);
       return f.filter((x) => x.via === 'mdns' && x.info?.state === 'unadopted').length === 3 && f;
-    }, 45_000, 500);
+    }, 150_000, 500);
     expect(found.map((f) => f.info?.name).sort()).toEqual([...ROBOTS]);
     expect(found.map((f) => f.address.host).sort()).toEqual(['10.77.0.2', '10.77.0.3', '10.77.0.4']);
     expect(found.every((f) => f.info?.version === '1.0.0' && f.info.nodeId === null)).toBe(true);
@@ -126,7 +128,7 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
     expect(direct).toHaveLength(1);
     expect(direct[0]!.via).toBe('static');
     expect(direct[0]!.info?.name).toBe('robot-a');
-  }, 90_000);
+  }, 240_000);
 
   it('adopts the three during a permit-join window, flashing the board whose firmware differs', async () => {
     const r = await fleet(['adopt', '--plan', join(work, 'plan.yaml'), '--time', '120']);
@@ -185,7 +187,7 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
     expect(r.code, r.out).toBe(1);
     expect(r.out).toMatch(/not even with --force/);
     await console_('disarm');
-    await waitFor('disarmed', async () => { found = await listJson(); return ['node-a', 'node-b', 'node-c'].every((n) => byNode(found, n)?.nodeState === 'ready'); }, 60_000, 300);
+    await waitFor('disarmed', async () => { found = await listJson(); return ['node-a', 'node-b', 'node-c'].every((n) => byNode(found, n)?.nodeState === 'ready' && !byNode(found, n)?.lock.locked); }, 60_000, 300);
     expect(byNode(found, 'node-b')?.version).toBe('2.0.0');
   }, 120_000);
 

@@ -223,6 +223,7 @@ async function scaleBench(n: number, estops: number): Promise<ScaleFigures> {
   } finally {
     for (const t of timers) clearInterval(t);
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+    reconnects = 0; // our own closing is not a lost connection
     await stop(hub);
     await mosq.stop();
   }

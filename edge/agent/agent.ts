@@ -63,6 +63,7 @@ export class NodeAgent {
   get profileFile(): string { return join(this.agentDir, 'profile.yaml'); }
   private get keyFile(): string { return join(this.agentDir, 'release-key.pem'); }
   private get brokerFile(): string { return join(this.agentDir, 'broker-url'); }
+  private get edgeArgsFile(): string { return join(this.agentDir, 'edge-args.json'); }
   trustedKey(): string | null { return existsSync(this.keyFile) ? readFileSync(this.keyFile, 'utf8') : null; }
 
   /** Trusts a release-signing key before adoption (`kuroko node install --trust`). */
@@ -101,7 +102,8 @@ export class NodeAgent {
     if (!a) throw new Error('not adopted');
     const broker = this.nodeBroker();
     const release = this.o.format.describe(realpathSync(this.releases.currentLink));
-    this.node.start({ show: a.show, nodeId: a.nodeId, character: a.character, broker, profile: this.profileFile, entry: release.entry, extraArgs: this.o.edgeArgs });
+    const fromCredentials = existsSync(this.edgeArgsFile) ? JSON.parse(readFileSync(this.edgeArgsFile, 'utf8')) as string[] : [];
+    this.node.start({ show: a.show, nodeId: a.nodeId, character: a.character, broker, profile: this.profileFile, entry: release.entry, extraArgs: [...fromCredentials, ...this.o.edgeArgs] });
   }
 
   info(): AgentInfoT {
@@ -167,6 +169,7 @@ export class NodeAgent {
       }
       const creds = await step(sink, 'credentials', 'installing the node\'s credentials…', () => this.credentials.install(req.nodeId, req.broker, req.credentials), (c) => c.message);
       writeFileAtomic(this.brokerFile, creds.broker ?? req.broker, 0o600);
+      writeFileAtomic(this.edgeArgsFile, JSON.stringify(creds.edgeArgs ?? []), 0o600);
       const release = this.o.format.describe(this.releases.pathOf(current));
       const firmware = await ensureFirmware(loaded.profile, release.firmware, sink);
       this.state.update({
@@ -206,7 +209,7 @@ export class NodeAgent {
   /** Forgets the adoption (on the node only: `kuroko node agent --reset`). */
   static reset(dir: string): void {
     const agentDir = join(dir, 'agent');
-    for (const f of ['state.json', 'profile.yaml', 'broker-url']) rmSync(join(agentDir, f), { force: true });
+    for (const f of ['state.json', 'profile.yaml', 'broker-url', 'edge-args.json']) rmSync(join(agentDir, f), { force: true });
     rmSync(join(agentDir, 'credentials'), { recursive: true, force: true });
     writeFileSync(join(agentDir, '.reset'), `${new Date().toISOString()}\n`);
   }

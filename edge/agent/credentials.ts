@@ -12,6 +12,8 @@ export interface InstalledCredentials {
   message: string;
   /** The broker URL the node should use (e.g. with a username and password in it). */
   broker?: string;
+  /** Arguments `kuroko edge` needs to use them (e.g. --credentials FILE). */
+  edgeArgs?: string[];
 }
 
 export interface CredentialInstaller {
@@ -41,6 +43,8 @@ export class FileCredentialInstaller implements CredentialInstaller {
       u.password = encodeURIComponent(files.password.trim());
       url = u.toString();
     }
-    return { message: `installed ${Object.keys(files).sort().join(', ')} for ${nodeId} in ${this.dir}`, broker: url };
+    // A `kuroko access` credentials file (user, password, CA, certificate, show key) is the node's own flag.
+    const edgeArgs = files['kuroko-access.json'] ? ['--credentials', join(this.dir, 'kuroko-access.json')] : undefined;
+    return { message: `installed ${Object.keys(files).sort().join(', ')} for ${nodeId} in ${this.dir}`, broker: url, edgeArgs };
   }
 }

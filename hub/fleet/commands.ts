@@ -3,7 +3,6 @@
  * permit-join window, staged update, rollback. Each prints progress through `say` and returns
  * figures (times per node) so benchmarks can print them.
  */
-import { randomBytes } from 'node:crypto';
 import type { AdoptRequestT, AgentInfoT, AgentProgressT, AgentResultT } from '../../protocol/agent-api.ts';
 import { addressText, adopt as callAdopt, pushUpdate, rollback as callRollback, getInfo, type AgentAddress, AgentCallError } from './agent-client.ts';
 import { browseMdns, discover, type Found } from './discovery.ts';
@@ -190,4 +189,3 @@ export async function rollbackFleet(store: FleetStore, o: { nodes?: string[]; fo
   return Promise.all(nodes.map((n) => onNode(n, o.say, (a, progress) => callRollback(a, n.token, o.force, progress))));
 }
 
-export const newToken = () => randomBytes(24).toString('base64url');

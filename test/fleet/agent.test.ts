@@ -70,8 +70,8 @@ describe('the node agent', () => {
     hub = new Hub({ show: loadShow(join(ROOT, 'test/fixtures/quick-show.yaml')), port: 0, logger: log, journalDir: join(work, 'journal') });
     await hub.start();
     await installFirstRelease(join(work, 'node'), bundles.v1!, readFileSync(keys.publicFile, 'utf8'), releaseFormat(), () => undefined);
-    await startAgent(60);
-  }, 90_000);
+    await startAgent(120);
+  }, 180_000);
 
   afterAll(async () => {
     await stopAgent().catch(() => undefined);
@@ -112,7 +112,7 @@ describe('the node agent', () => {
     await expect(pushUpdate(addr, bundles.v2!, 'wrong-token-wrong-token-wrong', false, () => undefined)).rejects.toThrow(/needs the fleet's token/);
     const big = await raw(addr, 'POST', '/v1/update', { authorization: `Bearer ${TOKEN}`, 'content-length': 5 * 1024 * 1024 });
     expect(big.status).toBe(413);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses a bundle signed by a key it does not trust, changing nothing', async () => {
     const lines: AgentProgressT[] = [];
@@ -133,7 +133,7 @@ describe('the node agent', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(5000);
     expect(readlinkSync(join(work, 'node', 'current'))).toBe('releases/1.0.0');
     expect((await getInfo(addr)).nodeState).toBe('ready');
-  }, 60_000);
+  }, 180_000);
 
   it('commits a good update, rolls back on request, and undoes an update interrupted before its commit', async () => {
     const up = await pushUpdate(addr, bundles.v2!, TOKEN, false, () => undefined);
@@ -149,9 +149,9 @@ describe('the node agent', () => {
     const dir = join(work, 'node');
     new Releases(dir).switchTo('2.0.0');
     new AgentStateStore(join(dir, 'agent')).update({ pending: { from: '1.0.0', to: '2.0.0', startedAt: Date.now() } });
-    await startAgent(60);
+    await startAgent(120);
     expect(readlinkSync(join(dir, 'current'))).toBe('releases/1.0.0');
     expect((await getInfo(addr)).lastResult).toMatch(/update to 2\.0\.0 was interrupted before its commit: rolled back to 1\.0\.0/);
     writeFileSync(join(work, 'done'), '');
-  }, 90_000);
+  }, 300_000);
 });

@@ -19,6 +19,8 @@ Commands:
   flash      build and flash the Kuroko firmware to a node's board
   ensemble   replay an improvised scene as a cue list; import a scene from .srt
   card       import a Character Card V2 (.json or .png) into a show's cast; export one
+  node       on a robot's computer: the node agent (kuroko node agent), first install
+  fleet      find, adopt, update and roll back the robots' computers
   release    make and verify signed release bundles (linux-x64, linux-arm64)
   version    print the version`;
 
@@ -34,6 +36,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   journal: async () => (await import('../hub/journal-cli.ts')).runJournalCli,
   ensemble: async () => (await import('../hub/ensemble/cli.ts')).runEnsembleCli,
   card: async () => (await import('../hub/ensemble/card-cli.ts')).runCardCli,
+  node: async () => (await import('../edge/agent/cli.ts')).runNodeCli,
+  fleet: async () => (await import('../hub/fleet/cli.ts')).runFleetCli,
   flash: async () => (await import('../firmware-config/flash.ts')).runFlashCli,
   release: async () => (await import('../deploy/release/cli.ts')).runReleaseCli,
   version: async () => async (argv) => {

@@ -60,9 +60,13 @@ const SUPPORTED = new Set(['uno', 'nano']);
 export interface FlashIo { out(line: string): void; err(line: string): void }
 const consoleIo: FlashIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
 
-class FlashError extends Error {}
+export class FlashError extends Error {}
 
-interface Target { id: string; port: string; model: string; baud: number }
+/** One board to flash: its id in the profile, serial port, model and Firmata baud rate. */
+export interface Target { id: string; port: string; model: string; baud: number }
+/** What a flashed board must answer: the firmware's name and version. */
+export interface ExpectedFirmware { name: string; major: number; minor: number }
+const THIS_FIRMWARE: ExpectedFirmware = { name: FIRMWARE_NAME, ...FIRMWARE_VERSION };
 
 /** Finds the profile of a node: --profile, else profiles/<id>.yaml, else one whose `node:` is the id. */
 function findNodeProfile(node: string, file?: string): string {
@@ -141,25 +145,41 @@ function runAvrdude(hex: string, t: Target, uploadBaud: number, attempts: number
   });
 }
 
-/** Opens the flashed board and reads its firmware name and version. */
-async function checkFirmware(t: Target, io: FlashIo): Promise<void> {
+/** Opens a board and reads the firmware name and version it reports; null when nothing answers as Firmata. */
+export async function readBoardFirmware(port: string, baud: number): Promise<{ name: string; major: number; minor: number } | null> {
   let opened;
   try {
-    opened = await openSerialFirmata(t.port, t.baud);
-  } catch (e) {
-    throw new FlashError(`the board on ${t.port} did not answer after flashing: ${(e as Error).message}`);
+    opened = await openSerialFirmata(port, baud);
+  } catch {
+    return null;
   }
   try {
     const fw = opened.io.firmware;
-    const name = fw?.name ?? '(unknown)';
-    const version = fw?.version ? `${fw.version.major}.${fw.version.minor}` : '?';
-    if (name !== FIRMWARE_NAME || fw?.version?.major !== FIRMWARE_VERSION.major || fw?.version?.minor !== FIRMWARE_VERSION.minor) {
-      throw new FlashError(`the board on ${t.port} answers as "${name}" ${version}, not ${FIRMWARE_NAME} ${FIRMWARE_VERSION_TEXT}`);
-    }
-    io.out(`  board answers: ${name} ${version}`);
+    return { name: fw?.name ?? '(unknown)', major: fw?.version?.major ?? -1, minor: fw?.version?.minor ?? -1 };
   } finally {
     await opened.close();
   }
+}
+
+/** Opens the flashed board and checks it answers with the expected firmware name and version. */
+async function checkFirmware(t: Target, io: FlashIo, expected: ExpectedFirmware = THIS_FIRMWARE): Promise<void> {
+  // A board may take a while to come up after its reset (a slow bootloader, a busy host): ask twice more.
+  let fw = null;
+  for (let attempt = 1; attempt <= 3 && !fw; attempt++) fw = await readBoardFirmware(t.port, t.baud);
+  if (!fw) throw new FlashError(`the board on ${t.port} did not answer after flashing (no Firmata reply in 3 tries of 5 s)`);
+  const version = `${fw.major}.${fw.minor}`;
+  if (fw.name !== expected.name || fw.major !== expected.major || fw.minor !== expected.minor) {
+    throw new FlashError(`the board on ${t.port} answers as "${fw.name}" ${version}, not ${expected.name} ${expected.major}.${expected.minor}`);
+  }
+  io.out(`  board answers: ${fw.name} ${version}`);
+}
+
+/** Flashes one board with a .hex through its bootloader, and checks what it answers afterwards. */
+export async function flashBoard(t: Target, hex: string, io: FlashIo, opts: { uploadBaud?: number; attempts?: number; expected?: ExpectedFirmware } = {}): Promise<void> {
+  if (!SUPPORTED.has(t.model)) throw new FlashError(`board "${t.id}" is a ${t.model}: the Kuroko firmware runs on uno and nano (ATmega328P) only`);
+  if (!existsSync(t.port)) throw new FlashError(`no port ${t.port}: is the board plugged in? (see ls /dev/serial/by-id/)`);
+  await runAvrdude(hex, t, opts.uploadBaud ?? 115200, opts.attempts, io);
+  await checkFirmware(t, io, opts.expected);
 }
 
 export async function runFlashCli(argv: string[], io: FlashIo = consoleIo): Promise<number> {

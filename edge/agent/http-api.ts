@@ -1,0 +1,128 @@
+/**
+ * The agent's HTTP API (paths and payloads in protocol/agent-api.ts). Bounded: JSON bodies up to
+ * AGENT_MAX_JSON_BYTES, bundles up to the agent's limit, both refused from Content-Length before
+ * anything is read; unknown paths and methods are refused naming what the agent does answer.
+ * Adopt, update and rollback answer NDJSON progress lines and end with the result line.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { Logger } from 'pino';
+import { AGENT_MAX_JSON_BYTES, AGENT_ROUTES, checkAgentPayload, type AgentProgressT, type AgentResultT } from '../../protocol/agent-api.ts';
+import type { NodeAgent } from './agent.ts';
+
+const ROUTE_LIST = Object.values(AGENT_ROUTES).map((r) => `${r.method} ${r.path}`).join(', ');
+
+class HttpRefusal extends Error {
+  constructor(readonly status: number, message: string, readonly next?: string) { super(message); }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function bearer(req: IncomingMessage): string | null {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : null;
+}
+
+function declaredLength(req: IncomingMessage, max: number, what: string): number {
+  const raw = req.headers['content-length'];
+  if (raw === undefined) throw new HttpRefusal(411, `${what} needs a Content-Length header`);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new HttpRefusal(400, `bad Content-Length "${raw}"`);
+  if (n > max) throw new HttpRefusal(413, `${what} of ${n} bytes is larger than this agent's limit of ${max} bytes`, 'raise --max-bundle-mb on the agent, or make the bundle smaller');
+  return n;
+}
+
+/** Counts bytes as they stream, and stops a body that grows past what it declared. */
+function limiter(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > max) cb(new HttpRefusal(413, `body is larger than the ${max} bytes declared`));
+      else cb(null, chunk);
+    },
+  });
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const n = declaredLength(req, AGENT_MAX_JSON_BYTES, 'a JSON request');
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  for await (const c of req) {
+    seen += (c as Buffer).length;
+    if (seen > n) throw new HttpRefusal(413, 'body is larger than its Content-Length');
+    chunks.push(c as Buffer);
+  }
+  try { return JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch (e) { throw new HttpRefusal(400, `body is not JSON: ${(e as Error).message}`); }
+}
+
+/** Streams progress lines, then the result line. */
+async function ndjson(res: ServerResponse, run: (sink: (p: AgentProgressT) => void) => Promise<AgentResultT>): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  const r = await run((p) => { res.write(JSON.stringify(p) + '\n'); });
+  res.end(JSON.stringify(r) + '\n');
+}
+
+export interface AgentHttpOptions { agent: NodeAgent; maxBundleBytes: number; log: Logger }
+
+export function createAgentServer(o: AgentHttpOptions): Server {
+  const { agent, log } = o;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const route = Object.entries(AGENT_ROUTES).find(([, r]) => r.path === url.pathname);
+    if (!route) throw new HttpRefusal(404, `unknown request ${req.method} ${url.pathname}; this agent answers ${ROUTE_LIST}`);
+    const [name, r] = route;
+    if (req.method !== r.method) throw new HttpRefusal(405, `${url.pathname} takes ${r.method}, not ${req.method}`);
+    const needsAuth = r.auth === true || (r.auth === 'when adopted' && agent.adopted);
+    if (needsAuth && !agent.authorized(bearer(req))) {
+      throw new HttpRefusal(agent.adopted ? 403 : 409, agent.adopted
+        ? `node ${agent.info().nodeId} is adopted: this needs the fleet's token for it`
+        : 'this node is not adopted yet', agent.adopted ? 'use the fleet that adopted it (kuroko fleet … reads its token from the fleet folder), or reset the agent on the node: kuroko node agent --reset' : 'adopt it first: kuroko fleet adopt');
+    }
+    switch (name) {
+      case 'info':
+        return sendJson(res, 200, agent.info());
+      case 'adopt': {
+        const body = await readJson(req);
+        const c = checkAgentPayload('AdoptRequest', body);
+        if (!c.ok) throw new HttpRefusal(400, `adopt request: ${c.error}`);
+        return ndjson(res, (sink) => agent.adopt(c.value, sink));
+      }
+      case 'update': {
+        const n = declaredLength(req, o.maxBundleBytes, 'a release bundle');
+        if (n === 0) throw new HttpRefusal(400, 'the request carries no bundle');
+        const health = url.searchParams.get('health');
+        const healthS = health === null ? undefined : Number(health);
+        if (healthS !== undefined && !(Number.isFinite(healthS) && healthS >= 1 && healthS <= 3600)) throw new HttpRefusal(400, `health=${health}: give the health timeout in seconds, 1..3600`);
+        const dir = mkdtempSync(join(tmpdir(), 'kuroko-bundle-'));
+        const file = join(dir, 'bundle.tar');
+        try {
+          await pipeline(req, limiter(n), createWriteStream(file));
+          return await ndjson(res, (sink) => agent.update(file, url.searchParams.get('force') === '1', sink, healthS === undefined ? undefined : healthS * 1000));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      case 'rollback':
+        return ndjson(res, (sink) => agent.rollback(url.searchParams.get('force') === '1', sink));
+    }
+  };
+  return createServer((req, res) => {
+    handle(req, res).catch((e: Error) => {
+      const status = e instanceof HttpRefusal ? e.status : 500;
+      if (status === 500) log.error({ err: e.stack }, `agent API: ${e.message}`);
+      if (res.headersSent) { res.end(JSON.stringify({ done: true, ok: false, outcome: 'failed', version: null, message: e.message, ms: 0 }) + '\n'); return; }
+      // Do not read the rest of a refused upload: answer, then close the connection.
+      if (!req.complete) { res.setHeader('connection', 'close'); res.once('finish', () => req.destroy()); }
+      sendJson(res, status, { error: e.message, ...(e instanceof HttpRefusal && e.next ? { next: e.next } : {}) });
+    });
+  });
+}

@@ -131,10 +131,9 @@ export class Hub extends EventEmitter {
         this.playback.stop(`node ${n.id} was disarmed by its watchdog`);
         this.hubReport('paused', `playback paused: node ${n.id} was disarmed by its watchdog (${n.reason}); arm, then GO resumes`, { node: n.id });
       }
-      // show/state carries "armed": keep it true to the nodes (the fleet's update lock reads it).
-      if ((n.state === 'armed') !== (prev === 'armed')) this.publishShowState();
       this.emit('node-state', n, prev);
-      // show/state carries "armed": republish on every arm, disarm, e-stop and release of a node.
+      // show/state carries "armed": republish on every arm, disarm, e-stop and release of a node
+      // (the fleet's update lock reads it too).
       this.publishShowState();
     });
   }

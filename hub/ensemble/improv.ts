@@ -13,6 +13,7 @@ import { Director, type ImprovSpec, type NextSpeaker, type Beat, type MustSay } 
 import type { MemoryBank } from './memory.ts';
 import { keywords } from './memory.ts';
 import { turnPrompt } from './prompt.ts';
+import { structuralCheck, turnResponseSchema } from './turn-schema.ts';
 import { parseTurn, TurnStats, type Turn, type ParseStatus } from './turn.ts';
 import { inferEmotion, EMOTION_GESTURE } from './emotion.ts';
 
@@ -42,6 +43,11 @@ export interface ImprovOptions {
   maxTokens?: number;
   temperature?: number;
   title?: string;
+  /**
+   * Ask the backend to decode under the turn's JSON schema (default true): structure is then
+   * enforced while generating, and repairs remain only for content.
+   */
+  constrained?: boolean;
 }
 
 export interface TurnRecord {
@@ -56,6 +62,8 @@ export interface TurnRecord {
   /** Parse outcome of the first model attempt (pass@1); absent when no model was asked. */
   firstStatus?: ParseStatus;
   firstRightSpeaker?: boolean;
+  /** The first answer was one JSON object of the turn schema as given (constrained turns only). */
+  firstStructural?: boolean;
   attempts: number;
   genMs: number;
   deadAirMs: number;
@@ -84,6 +92,7 @@ interface Generated {
   source: TurnRecord['source'];
   firstStatus?: ParseStatus;
   firstRightSpeaker?: boolean;
+  firstStructural?: boolean;
   attempts: number;
   genMs: number;
   readyAt: number;
@@ -254,6 +263,7 @@ export class ImprovEngine {
           index: turns.length, speaker: speaker.id, line: turn.line, emotion: turn.emotion, intensity: turn.intensity,
           ...(gesture ? { gesture } : {}), source: gen.source, reason: plan.reason,
           ...(gen.firstStatus ? { firstStatus: gen.firstStatus, firstRightSpeaker: gen.firstRightSpeaker } : {}),
+          ...(gen.firstStructural !== undefined ? { firstStructural: gen.firstStructural } : {}),
           attempts: gen.attempts, genMs: gen.genMs,
           deadAirMs: deadAir(turns.at(-1)?.endedAt ?? startedAt, fillerStart, perf.startedAt),
           waitedMs: Math.max(0, gen.readyAt - due),
@@ -305,17 +315,19 @@ export class ImprovEngine {
     const steer = this.steerFor(director, ch, plan);
     const maxAttempts = this.o.maxAttempts ?? 3;
     let retryNote: string | undefined;
-    let first: { status: ParseStatus; right: boolean } | undefined;
+    let first: { status: ParseStatus; right: boolean; structural?: boolean } | undefined;
+    const gestures = this.semanticGestures(ch);
+    const schema = this.o.constrained === false ? undefined : turnResponseSchema({ speaker: ch, gestures });
     const recentSet = recent.slice(-12).map(normLine);
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const req = turnPrompt({
         style: this.o.style ?? 'play', title: this.o.title ?? 'Kuroko', spec, speaker: ch, onStage: director.onStage,
-        memory: memories.get(ch.id), now: clock.now(), steer, gestures: this.semanticGestures(ch), budgetTokens: this.o.promptTokens ?? 700, ...(retryNote ? { retryNote } : {}),
+        memory: memories.get(ch.id), now: clock.now(), steer, gestures, budgetTokens: this.o.promptTokens ?? 700, ...(retryNote ? { retryNote } : {}),
       });
-      const raw = await completeText(backend, { ...req, maxTokens: this.o.maxTokens ?? 80, temperature: this.o.temperature ?? 0.8, seed: (this.o.seed ?? 1) * 1009 + director.turns * 31 + attempt, signal });
+      const raw = await completeText(backend, { ...req, ...(schema ? { responseSchema: schema } : {}), maxTokens: this.o.maxTokens ?? 80, temperature: this.o.temperature ?? 0.8, seed: (this.o.seed ?? 1) * 1009 + director.turns * 31 + attempt, signal });
       const res = parseTurn(raw, ch, director.onStage, { continuation: (this.o.style ?? 'play') === 'play' });
       this.stats.record(res);
-      if (!first) first = { status: res.status, right: !res.wrongSpeaker };
+      if (!first) first = { status: res.status, right: !res.wrongSpeaker, ...(schema ? { structural: structuralCheck(schema, raw) } : {}) };
       let ok = res.status !== 'invalid' && res.turn;
       if (ok && isRepeat(normLine(res.turn!.line), recentSet)) {
         this.stats.repeats++;
@@ -331,11 +343,11 @@ export class ImprovEngine {
           retryNote = decision === 'vetoed' ? 'The director cut that line. Say something different.' : 'Try that line another way.';
         }
       }
-      if (ok) return { turn: res.turn!, source: 'model', firstStatus: first.status, firstRightSpeaker: first.right, attempts: attempt, genMs: clock.now() - t0, readyAt: clock.now() };
+      if (ok) return { turn: res.turn!, source: 'model', firstStatus: first.status, firstRightSpeaker: first.right, ...(first.structural !== undefined ? { firstStructural: first.structural } : {}), attempts: attempt, genMs: clock.now() - t0, readyAt: clock.now() };
       if (attempt < maxAttempts) this.stats.regenerated++;
     }
     this.stats.fallbacks++;
-    return { turn: this.fallbackTurn(ch, director, director.turns), source: 'fallback', ...(first ? { firstStatus: first.status, firstRightSpeaker: first.right } : {}), attempts: maxAttempts, genMs: clock.now() - t0, readyAt: clock.now() };
+    return { turn: this.fallbackTurn(ch, director, director.turns), source: 'fallback', ...(first ? { firstStatus: first.status, firstRightSpeaker: first.right, ...(first.structural !== undefined ? { firstStructural: first.structural } : {}) } : {}), attempts: maxAttempts, genMs: clock.now() - t0, readyAt: clock.now() };
   }
 
   private steerFor(director: Director, ch: Character, plan: NextSpeaker): Beat | null {

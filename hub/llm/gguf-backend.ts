@@ -9,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import pino, { type Logger } from 'pino';
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaModel, LlamaCompletion, LlamaGrammar, Token } from 'node-llama-cpp';
+import { JsonConstraint, JsonSchemaMachine, VocabTrie, tokenBytesFromTokenizerJson } from '../../models/runtime/json-constraint.ts';
 import type { GgufBackendConfig } from './config.ts';
 import { playScriptPrompt } from './messages.ts';
 import { AsyncQueue } from './async-queue.ts';
@@ -113,21 +114,64 @@ export class GgufBackend implements TextBackend {
 
   private async run(m: Loaded, req: CompletionRequest, out: AsyncQueue<string>): Promise<CompletionEnd> {
     const input = req.prompt ?? this.renderChat(m, req.messages!);
-    const grammar = req.responseSchema ? await this.grammar(m, req.responseSchema) : undefined;
     let tokens = 0;
     const promptTokens = typeof input === 'string' ? m.model.tokenize(input, true).length : input.length;
+    const { TokenBias } = await import('node-llama-cpp');
+    // Byte-level vocabularies get the same token masking as the ONNX runtime (it knows the token
+    // budget and never leaves the object open); the grammar serves every other model.
+    const vocab = req.responseSchema ? this.byteVocab(m) : null;
+    const constraint = vocab && req.responseSchema ? new JsonConstraint(this.machine(req.responseSchema), vocab.trie, vocab.bytes) : undefined;
+    const grammar = req.responseSchema && !constraint ? await this.grammar(m, req.responseSchema) : undefined;
+    const done = new AbortController();
+    let emitted = '';
+    const signal = req.signal ? AbortSignal.any([req.signal, done.signal]) : done.signal;
+    const utf8 = new TextDecoder();
+    // The budget covers the schema's fixed text and leaves room for what the model writes.
+    const maxTokens = constraint ? Math.max(req.maxTokens, constraint.minBudget()) : req.maxTokens;
+    const eogIds = constraint ? [m.model.tokens.eos, m.model.tokens.eot].filter((t): t is Token => t != null) : [];
+    const tokenBias = constraint ? () => {
+      const allowed = constraint.allowed(maxTokens - tokens, vocab!.bytes.length);
+      const bias = new TokenBias(m.model.tokenizer);
+      for (let id = 0; id < allowed.length; id++) if (!allowed[id]) bias.set(id as Token, 'never');
+      // TokenBias.set() skips end-of-generation tokens, so they are masked in its map directly
+      // (node-llama-cpp is pinned at 3.21.1; test/llm/constrained.test.ts fails if this stops working).
+      const map = (bias as unknown as { _biases?: Map<Token, number> })._biases;
+      for (const id of eogIds) map?.set(id, -Infinity);
+      return bias;
+    } : undefined;
     const res = await m.completion.generateCompletionWithMeta(input, {
-      maxTokens: req.maxTokens,
+      maxTokens,
       temperature: req.temperature ?? 0,
       ...(req.topP !== undefined ? { topP: req.topP } : {}),
+      // The mask must see the whole vocabulary: a top-k cut first could leave only end-of-text.
+      ...(constraint ? { topK: 0 } : {}),
       ...(req.seed !== undefined ? { seed: req.seed } : {}),
-      ...(req.stop?.length && !grammar ? { customStopTriggers: req.stop } : {}),
+      ...(req.stop?.length && !req.responseSchema ? { customStopTriggers: req.stop } : {}),
       ...(grammar ? { grammar } : {}),
-      ...(req.signal ? { signal: req.signal, stopOnAbortSignal: true } : {}),
-      onToken: (t) => { tokens += t.length; },
-      onTextChunk: (text) => { if (text) out.push(text); },
+      ...(tokenBias ? { tokenBias } : {}),
+      signal,
+      stopOnAbortSignal: true,
+      onToken: (t) => {
+        tokens += t.length;
+        if (!constraint) return;
+        // Under the mask the text is the accepted bytes (a token sampled after the object closed is dropped).
+        for (const id of t) {
+          if (constraint.complete) break;
+          // Rarely llama.cpp samples once more before reporting the last token, so a token may
+          // miss the newest mask: stop there and let finish() close the object.
+          if (!constraint.tryAccept(id)) { this.log.debug({ id }, 'token outside the mask: closing the answer'); done.abort('off-mask'); break; }
+          const piece = utf8.decode(vocab!.bytes[id]!, { stream: true });
+          if (piece) out.push(piece);
+        }
+        if (constraint.complete) done.abort('complete');
+      },
+      onTextChunk: (text) => { if (text && !constraint) { emitted += text; out.push(text); } },
     });
     const reason = res.metadata.stopReason;
+    // Text still held back when generation stopped (llama.cpp holds what might start a stop trigger).
+    if (!constraint && res.response.length > emitted.length && res.response.startsWith(emitted)) out.push(res.response.slice(emitted.length));
+    // An end-of-text token cannot be masked in llama.cpp: a model that ended early gets its object closed.
+    if (constraint && !constraint.complete && !req.signal?.aborted) out.push(constraint.finish());
     return { finishReason: reason === 'maxTokens' ? 'length' : 'stop', promptTokens, completionTokens: tokens };
   }
 
@@ -138,6 +182,33 @@ export class GgufBackend implements TextBackend {
       : msg.role === 'user' ? { type: 'user' as const, text: msg.content } : { type: 'model' as const, response: [msg.content] });
     history.push({ type: 'model', response: [] });
     return m.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(m.model.tokenizer);
+  }
+
+  private vocab: { trie: VocabTrie; bytes: (Uint8Array | null)[] } | null | undefined;
+  /**
+   * A byte-level BPE vocabulary (GPT-2 style, as kuroko-tiny's) as token bytes, for token-masked
+   * decoding; null for other vocabularies (SentencePiece: Gemma, Llama), which use the grammar.
+   */
+  private byteVocab(m: Loaded): { trie: VocabTrie; bytes: (Uint8Array | null)[] } | null {
+    if (this.vocab !== undefined) return this.vocab;
+    const tok = (m.model.fileInfo.metadata?.tokenizer as { ggml?: { model?: string; tokens?: readonly string[]; token_type?: readonly number[] } } | undefined)?.ggml;
+    if (tok?.model !== 'gpt2' || !tok.tokens || tok.tokens.length > 65_536) return (this.vocab = null);
+    const vocab: Record<string, number> = {};
+    tok.tokens.forEach((t, id) => { if ((tok.token_type?.[id] ?? 1) === 1) vocab[t] = id; });
+    const bytes = tokenBytesFromTokenizerJson({ model: { vocab } }, tok.tokens.length);
+    return (this.vocab = { trie: new VocabTrie(bytes), bytes });
+  }
+
+  private readonly machines = new Map<string, JsonSchemaMachine>();
+  private machine(schema: Record<string, unknown>): JsonSchemaMachine {
+    const key = JSON.stringify(schema);
+    let mm = this.machines.get(key);
+    if (!mm) {
+      try { mm = new JsonSchemaMachine(schema); } catch (e) { throw new BackendError(`response schema: ${(e as Error).message}`, 400); }
+      if (this.machines.size > 32) this.machines.delete(this.machines.keys().next().value!);
+      this.machines.set(key, mm);
+    }
+    return mm;
   }
 
   private grammar(m: Loaded, schema: object): Promise<LlamaGrammar> {

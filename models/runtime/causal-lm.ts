@@ -179,7 +179,8 @@ export class CausalLM {
     let promptIds = this.encode(prompt);
     if (promptIds.length === 0) promptIds = this.shape.eosTokenIds.slice(0, 1);
     if (promptIds.length === 0) throw new ModelConfigError('empty prompt and no eos_token_id to start from');
-    const requested = Math.max(0, opts.maxNewTokens ?? 64);
+    // A constrained answer's budget covers the schema's fixed text (see TokenConstraint.minBudget).
+    const requested = Math.max(0, opts.maxNewTokens ?? 64, opts.constraint?.minBudget() ?? 0);
     let maxNew = requested;
     // Keep the end of an over-long prompt: the most recent dialogue matters most.
     if (promptIds.length + maxNew > ctx) {

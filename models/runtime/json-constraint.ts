@@ -22,6 +22,8 @@ export interface TokenConstraint {
   accept(tokenId: number): void;
   /** The object is complete: generation must stop. */
   readonly complete: boolean;
+  /** The fewest tokens an answer may be given (generate raises maxNewTokens to it). */
+  minBudget(): number;
 }
 
 type State = { seg: number; inner: unknown };
@@ -214,21 +216,67 @@ export class JsonConstraint implements TokenConstraint {
 
   get complete(): boolean { return this.machine.isComplete(this.state); }
 
-  mask(logits: Float32Array, tokensLeft: number): void {
-    const allowed = new Uint8Array(logits.length);
+  /**
+   * The token budget an answer needs: the shortest complete object (each byte at most one token)
+   * plus room for the model's own words. Backends raise a smaller maxTokens to this.
+   */
+  minBudget(room = 32): number {
+    return this.machine.left(this.machine.start()) + room;
+  }
+
+  /** allowed[id] = 1 for every token that can come next within the token budget. */
+  allowed(tokensLeft: number, size: number): Uint8Array {
+    const allowed = new Uint8Array(size);
     const budget = tokensLeft - 1; // bytes may remain after this token, each at most one token
     const walk = (node: TrieNode, s: State) => {
       for (const [b, child] of node.next) {
         const n = this.machine.step(s, b);
         if (!n) continue;
-        if (child.ids.length && this.machine.left(n) <= budget) for (const id of child.ids) allowed[id] = 1;
+        if (child.ids.length && this.machine.left(n) <= budget) for (const id of child.ids) if (id < size) allowed[id] = 1;
         if (!this.machine.isComplete(n)) walk(child, n);
       }
     };
     walk(this.trie.root, this.state);
+    return allowed;
+  }
+
+  mask(logits: Float32Array, tokensLeft: number): void {
+    const allowed = this.allowed(tokensLeft, logits.length);
     let any = false;
     for (let i = 0; i < logits.length; i++) { if (!allowed[i]) logits[i] = -Infinity; else any = true; }
     if (!any) throw new Error('no token can continue the JSON answer within the token budget: raise maxTokens');
+  }
+
+  /**
+   * Completes the object by the shortest way (a model that ended early: an end-of-text token the
+   * backend cannot mask). Returns the text appended.
+   */
+  finish(): string {
+    const out: number[] = [];
+    let s = this.state;
+    while (!this.machine.isComplete(s)) {
+      const left = this.machine.left(s);
+      let next: State | null = null;
+      // Closing bytes first, then letters, then anything that brings the end nearer.
+      for (const b of [0x22, 0x7d, 0x61, ...Array.from({ length: 256 }, (_, i) => i)]) {
+        const n = this.machine.step(s, b);
+        if (n && this.machine.left(n) < left) { next = n; out.push(b); break; }
+      }
+      if (!next) throw new Error('the JSON answer cannot be completed');
+      s = next;
+    }
+    this.state = s;
+    return new TextDecoder().decode(Uint8Array.from(out));
+  }
+
+  /** Like accept(), but says false (and changes nothing) for a token the mask would have refused. */
+  tryAccept(id: number): boolean {
+    const bytes = this.tokenBytes[id];
+    let s: State | null = this.state;
+    for (const b of bytes ?? []) s = s && this.machine.step(s, b);
+    if (!s || !bytes) return false;
+    this.state = s;
+    return true;
   }
 
   accept(id: number): void {

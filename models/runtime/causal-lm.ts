@@ -241,6 +241,12 @@ export class CausalLM {
         break;
       }
     }
+    // Out of time (or tokens) mid-answer: a constrained answer is closed, never left broken.
+    if (opts.constraint && !opts.constraint.complete && stoppedBy !== 'abort') {
+      const closing = decoder.flush() + opts.constraint.finish();
+      text += closing;
+      yield { token: closing, tokenIds: [] };
+    }
     if (stoppedBy !== 'stop') {
       const rest = stops.push(decoder.flush());
       const tail = rest.stopped ? rest.emit : rest.emit + stops.flush();

@@ -24,6 +24,8 @@ export interface TokenConstraint {
   readonly complete: boolean;
   /** The fewest tokens an answer may be given (generate raises maxNewTokens to it). */
   minBudget(): number;
+  /** Closes the answer the shortest way (generation stopped early); returns the text added. */
+  finish(): string;
 }
 
 type State = { seg: number; inner: unknown };

@@ -91,7 +91,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   hub.on('council', (r: CouncilResult) => out(`${clock()}  = council answer to "${r.question}" (${r.answer.name}): ${r.answer.line}`));
 
   const children: ChildProcess[] = show.cast.map((c) => {
-    const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
+    // Small young-generation semi-spaces: V8's default (16 MB each) was ~30 MB of a node's RSS (models/README.md).
+    const child = spawn(process.execPath, ['--max-semi-space-size=1', KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
       '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
       '--profile', values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--log-level', values['log-level']!], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('exit', (code, sig) => { if (!stopping) out(`${clock()}  ! node process ${c.node} exited (${sig ?? code})`); });

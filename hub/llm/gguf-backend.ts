@@ -129,15 +129,18 @@ export class GgufBackend implements TextBackend {
     // The budget covers the schema's fixed text and leaves room for what the model writes.
     const maxTokens = constraint ? Math.max(req.maxTokens, constraint.minBudget()) : req.maxTokens;
     const eogIds = constraint ? [m.model.tokens.eos, m.model.tokens.eot].filter((t): t is Token => t != null) : [];
+    // One TokenBias, refilled each step straight in its map: TokenBias.set() tokenizes its input
+    // and skips end-of-generation tokens, too slow for a whole-vocabulary mask and unable to mask
+    // end-of-text (node-llama-cpp is pinned at 3.21.1; test/llm/constrained.test.ts fails if this breaks).
+    const bias = constraint ? new TokenBias(m.model.tokenizer) : undefined;
+    const biasMap = (bias as unknown as { _biases?: Map<Token, number> } | undefined)?._biases;
+    if (bias && !biasMap) throw new BackendError('node-llama-cpp changed TokenBias: token masking needs version 3.21.1');
     const tokenBias = constraint ? () => {
       const allowed = constraint.allowed(maxTokens - tokens, vocab!.bytes.length);
-      const bias = new TokenBias(m.model.tokenizer);
-      for (let id = 0; id < allowed.length; id++) if (!allowed[id]) bias.set(id as Token, 'never');
-      // TokenBias.set() skips end-of-generation tokens, so they are masked in its map directly
-      // (node-llama-cpp is pinned at 3.21.1; test/llm/constrained.test.ts fails if this stops working).
-      const map = (bias as unknown as { _biases?: Map<Token, number> })._biases;
-      for (const id of eogIds) map?.set(id, -Infinity);
-      return bias;
+      biasMap!.clear();
+      for (let id = 0; id < allowed.length; id++) if (!allowed[id]) biasMap!.set(id as Token, -Infinity);
+      for (const id of eogIds) biasMap!.set(id, -Infinity);
+      return bias!;
     } : undefined;
     const res = await m.completion.generateCompletionWithMeta(input, {
       maxTokens,

@@ -48,13 +48,18 @@ export class OnnxBackend implements TextBackend {
       signal: req.signal,
       timeBudgetMs: this.config.timeBudgetMs,
     });
-    for (;;) {
-      const r = await gen.next();
-      if (r.done) {
-        const finishReason = r.value.stoppedBy === 'max_tokens' || r.value.stoppedBy === 'context' ? 'length' : 'stop';
-        return { finishReason, promptTokens: r.value.promptTokens, completionTokens: r.value.tokens };
+    try {
+      for (;;) {
+        const r = await gen.next();
+        if (r.done) {
+          const finishReason = r.value.stoppedBy === 'max_tokens' || r.value.stoppedBy === 'context' ? 'length' : 'stop';
+          return { finishReason, promptTokens: r.value.promptTokens, completionTokens: r.value.tokens };
+        }
+        if (r.value.token) yield r.value.token;
       }
-      if (r.value.token) yield r.value.token;
+    } finally {
+      // A consumer that stops reading (an aborted turn) must not leave the model's lock held.
+      await gen.return(undefined as never);
     }
   }
 

@@ -61,6 +61,7 @@ export async function realBackend(kind: string, llmFile?: string): Promise<RealB
         }
       } finally {
         meter.ms += performance.now() - t0;
+        await it.return(undefined);
       }
     },
     close: inner.close?.bind(inner),

@@ -3,6 +3,7 @@
  * the node's capabilities and the safety gate, waits for its show-clock start time, performs it,
  * and acks every step (accepted, rejected, started, done, failed).
  */
+import { LineParts } from './line-parts.ts';
 import type { CueT, CueAckStatusT, TranscriptLineT } from '../protocol/index.ts';
 import type { ProfileT } from '../firmware-config/profile-schema.ts';
 import type { HardwareBackend } from './hardware/types.ts';
@@ -36,6 +37,8 @@ export class CueExecutor {
   private readonly seen = new SeenIds();
   private readonly running = new Map<string, Running>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  /** Streamed lines: spoken part by part, journaled once (edge/line-parts.ts). */
+  private readonly lineParts = new LineParts((line) => this.deps.sink.transcript(line));
   readonly duplicatesDropped = { count: 0 };
 
   constructor(
@@ -137,7 +140,7 @@ export class CueExecutor {
         const startShowTime = clock.showNow();
         const utterance = await voice.speak({ text: p.text, language: p.language }, signal);
         sink.ack(cue.id, 'started', { durationMs: utterance.durationMs });
-        sink.transcript({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs });
+        this.lineParts.spoken({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs }, p.part);
         const jaw = profile.servos?.find((s) => s.role === 'jaw');
         if (jaw && utterance.envelope && gate.canMove()) void motion.followEnvelope(jaw.id, utterance.envelope);
         await utterance.done;

@@ -83,6 +83,8 @@ export interface TurnRecord {
   firstStructural?: boolean;
   /** Performed in parts while it was being generated (streaming). */
   streamed?: boolean;
+  /** When the whole turn was written (streamed turns: later than startedAt). */
+  readyAt?: number;
   attempts: number;
   genMs: number;
   deadAirMs: number;
@@ -313,7 +315,7 @@ export class ImprovEngine {
           attempts: gen.attempts, genMs: gen.genMs,
           deadAirMs: deadAir(turns.at(-1)?.endedAt ?? startedAt, fillerStart, perf.startedAt),
           waitedMs: Math.max(0, gen.readyAt - due),
-          ...(fillerKind ? { filler: fillerKind } : {}), ...(hit ? { beat: hit.id } : {}), ...(part ? { streamed: true } : {}),
+          ...(fillerKind ? { filler: fillerKind } : {}), ...(hit ? { beat: hit.id } : {}), ...(part ? { streamed: true, readyAt: gen.readyAt } : {}),
           startedAt: perf.startedAt, endedAt: perf.endedAt,
         };
         turns.push(rec);

@@ -3,7 +3,7 @@
  * labelled lines in test/eval/emotion-labels.jsonl. Deterministic (fixed seeds, virtual clock)
  * with the default mock improviser.
  *
- *   npm run eval [-- --backend mock|onnx|gguf|openai|module:FILE.ts] [--llm FILE] [--fault-rate 0.25] [--json FILE] [--scenario NAME] [--seeds N]
+ *   npm run eval [-- --backend mock|onnx|gguf|openai|module:FILE.ts|a,b,c] [--llm FILE] [--fault-rate 0.25] [--json FILE] [--scenario NAME] [--seeds N]
  *
  * onnx, gguf and openai are the real backends of test/eval/real-backends.ts (kuroko-tiny through
  * onnxruntime, its GGUF export through llama.cpp, an OpenAI-compatible server; --llm FILE picks
@@ -36,6 +36,14 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 interface Scenario { name: string; show: string; scene: string; style?: PromptStyle; latencyMs?: number; seeds?: number[]; override?: Record<string, number> }
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'mock' }, llm: { type: 'string' }, 'fault-rate': { type: 'string' }, json: { type: 'string' }, scenario: { type: 'string' }, seeds: { type: 'string' } } });
+
+// A comma list of backends: one eval per backend, printed side by side.
+if (values.backend!.includes(',')) {
+  const { compareBackends } = await import('./compare.ts');
+  const pass = process.argv.slice(2).filter((a, i, all) => a !== '--backend' && all[i - 1] !== '--backend' && !a.startsWith('--backend=') && a !== '--json' && all[i - 1] !== '--json');
+  compareBackends(values.backend!.split(','), pass);
+  process.exit(0);
+}
 
 async function backendFor(seed: number, clock: EnsembleClock, latencyMs: number): Promise<{ backend: TextBackend; clock: EnsembleClock; virtual: boolean }> {
   const b = values.backend!;

@@ -3,6 +3,7 @@
  * the node's capabilities and the safety gate, waits for its show-clock start time, performs it,
  * and acks every step (accepted, rejected, started, done, failed).
  */
+import { LineParts } from './line-parts.ts';
 import type { CueT, CueAckStatusT, TranscriptLineT } from '../protocol/index.ts';
 import type { ProfileT } from '../firmware-config/profile-schema.ts';
 import type { SpeechEngine } from './voice/types.ts';
@@ -40,6 +41,8 @@ export class CueExecutor {
   private readonly running = new Map<string, Running>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
   private readonly kinds = new Map<string, CueT['kind']>();
+  /** Streamed lines: spoken part by part, journaled once (edge/line-parts.ts). */
+  private readonly lineParts = new LineParts((line) => this.deps.sink.transcript(line));
   readonly duplicatesDropped = { count: 0 };
 
   constructor(
@@ -147,7 +150,7 @@ export class CueExecutor {
         const startShowTime = clock.showNow();
         const utterance = await voice.speak({ text: p.text, language: p.language, ...(p.reading ? { reading: p.reading } : {}) }, signal);
         sink.ack(cue.id, 'started', { durationMs: utterance.durationMs });
-        sink.transcript({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs });
+        this.lineParts.spoken({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs }, p.part);
         const jaw = profile.servos?.find((s) => s.role === 'jaw');
         if (jaw && utterance.envelope) void motion.followEnvelope(jaw.id, utterance.envelope);
         await utterance.done;

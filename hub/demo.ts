@@ -120,7 +120,8 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   // e-stop left latched by the last run does not block this one's arm (a robot's own node keeps its latch).
   const varDir = mkdtempSync(join(tmpdir(), 'kuroko-demo-'));
   const children: ChildProcess[] = show.cast.map((c) => {
-    const child = spawn(process.execPath, [KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
+    // Small young-generation semi-spaces: V8's default (16 MB each) was ~30 MB of a node's RSS (models/README.md).
+    const child = spawn(process.execPath, ['--max-semi-space-size=1', KUROKO, 'edge', '--show', show.show, '--node', c.node, '--character', c.id,
       '--character-name', c.name, ...(c.persona ? ['--persona', c.persona] : []), ...(c.language ? ['--language', c.language] : []), ...(values['no-node-model'] ? ['--no-model'] : []),
       // A cast entry's own profile wins over --profile, as kuroko validate reads it.
       '--profile', c.profile ? resolve(dirname(values.show!), c.profile) : values.profile!, '--broker', `mqtt://127.0.0.1:${brokerPort}`, '--var-dir', varDir, '--log-level', values['log-level']!,

@@ -113,6 +113,11 @@ export const LineParams = obj({
   intensity: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   language: Type.Optional(Type.String({ maxLength: 20 })),
   reading: Type.Optional(Type.String({ minLength: 1, maxLength: 4000, description: 'how to say the text, in kana (Japanese lines: computed by the hub, so a node needs no dictionary to speak kanji)' })),
+  part: Type.Optional(Type.Object({
+    line: Type.String({ minLength: 1, maxLength: 80, description: 'the same for every part of one line' }),
+    index: Type.Integer({ minimum: 0, maximum: 63 }),
+    last: Type.Boolean({ description: 'the final part: the node journals the whole line once' }),
+  }, { additionalProperties: false, description: 'a line streamed in parts while the model writes it: each part is spoken as it comes; the transcript keeps one line' })),
 }, 'speak a line');
 export const MotionParams = obj({
   servos: Type.Optional(Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Number({ description: 'target angle in degrees' }))),

@@ -14,6 +14,7 @@ import type { MemoryBank } from './memory.ts';
 import type { Performer } from './improv.ts';
 import { councilPrompt } from './prompt.ts';
 import { parseTurn, TurnStats, type Turn } from './turn.ts';
+import { turnResponseSchema } from './turn-schema.ts';
 import { inferEmotion } from './emotion.ts';
 import { ID_PATTERN } from '../../protocol/ids.ts';
 
@@ -59,6 +60,8 @@ export interface CouncilDeps {
   performer?: Performer;
   memories?: MemoryBank;
   style?: PromptStyle;
+  /** Decode each take under the turn's JSON schema (default true; see turn-schema.ts). */
+  constrained?: boolean;
   seed?: number;
   stats?: TurnStats;
   maxAttempts?: number;
@@ -227,7 +230,9 @@ export class Council {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const req = councilPrompt({ style: this.d.style ?? 'play', task, question, agent, roleInstruction, context, takes: takes.map((t) => ({ name: t.name, role: t.role, text: t.line })) });
       try {
-        const raw = await completeText(this.d.backend, { ...req, maxTokens: 90, temperature: 0.7, seed: (this.d.seed ?? 1) * 7919 + takes.length * 13 + attempt, ...(signal ? { signal } : {}) });
+        // Decoded under the turn's schema like an improvised turn (no gestures in council).
+        const schema = this.d.constrained === false ? {} : { responseSchema: turnResponseSchema({ speaker: agent, gestures: [] }) };
+        const raw = await completeText(this.d.backend, { ...req, ...schema, maxTokens: 90, temperature: 0.7, seed: (this.d.seed ?? 1) * 7919 + takes.length * 13 + attempt, ...(signal ? { signal } : {}) });
         const r = parseTurn(raw, agent, members.includes(agent) ? members : [...members, agent], { continuation: (this.d.style ?? 'play') === 'play' });
         this.stats.record(r);
         if (r.turn) return { ...base, line: r.turn.line, emotion: r.turn.emotion, intensity: r.turn.intensity, source: 'model', attempts: attempt };

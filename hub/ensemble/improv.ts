@@ -14,18 +14,30 @@ import type { MemoryBank } from './memory.ts';
 import { isRepeatOf } from './language.ts';
 import { baseLanguage } from './words.ts';
 import { turnPrompt } from './prompt.ts';
+import { structuralCheck, turnResponseSchema } from './turn-schema.ts';
 import { parseTurn, TurnStats, type Turn, type ParseStatus } from './turn.ts';
-import { inferEmotion, EMOTION_GESTURE } from './emotion.ts';
+import { inferEmotion, normalizeEmotion, EMOTION_GESTURE } from './emotion.ts';
+import { readStreaming } from './stream-clause.ts';
 
 /** What performs turns: the hub's stage (MQTT to nodes) or a simulated one. */
 export interface Performer {
   /** Performs a line (and its gesture); resolves when it is over. */
-  perform(p: { character: Character; turn: Turn; gesture?: string; scene: string }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }>;
+  perform(p: { character: Character; turn: Turn; gesture?: string; scene: string; part?: LinePart }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }>;
   /** Starts a short filler (a "think" gesture or a filler line); resolves when it started, with when it ends. */
   filler(p: { character: Character; scene: string }, signal?: AbortSignal): Promise<{ startedAt: number; endsAt: number; kind: 'gesture' | 'line' } | null>;
   /** The node gestures a character's node has (its capability manifest); null if unknown. */
   gestures(character: Character): readonly string[] | null;
 }
+
+/**
+ * A streamed line is performed in parts: the first complete clause as soon as the model wrote
+ * it, the rest when the turn is complete. `line` ties the parts together (the transcript keeps
+ * one line); `last` marks the final part.
+ */
+export interface LinePart { line: string; index: number; last: boolean }
+
+/** What a streamed turn has written so far, once its first clause is complete. */
+interface EarlyClause { text: string; emotion: string; intensity: number; gesture?: string }
 
 export interface ImprovOptions {
   /** Generate upcoming turns while the current one is performed (default true). */
@@ -43,6 +55,17 @@ export interface ImprovOptions {
   maxTokens?: number;
   temperature?: number;
   title?: string;
+  /**
+   * Ask the backend to decode under the turn's JSON schema (default true): structure is then
+   * enforced while generating, and repairs remain only for content.
+   */
+  constrained?: boolean;
+  /**
+   * Streaming to the stage (constrained turns only): the first complete clause of a line is
+   * performed as soon as it is generated, the rest following, so a slow model starts speaking
+   * early. A streamed turn is never regenerated (its start has been heard). Default false.
+   */
+  stream?: boolean;
 }
 
 export interface TurnRecord {
@@ -57,6 +80,12 @@ export interface TurnRecord {
   /** Parse outcome of the first model attempt (pass@1); absent when no model was asked. */
   firstStatus?: ParseStatus;
   firstRightSpeaker?: boolean;
+  /** The first answer was one JSON object of the turn schema as given (constrained turns only). */
+  firstStructural?: boolean;
+  /** Performed in parts while it was being generated (streaming). */
+  streamed?: boolean;
+  /** When the whole turn was written (streamed turns: later than startedAt). */
+  readyAt?: number;
   attempts: number;
   genMs: number;
   deadAirMs: number;
@@ -85,6 +114,7 @@ interface Generated {
   source: TurnRecord['source'];
   firstStatus?: ParseStatus;
   firstRightSpeaker?: boolean;
+  firstStructural?: boolean;
   attempts: number;
   genMs: number;
   readyAt: number;
@@ -145,7 +175,8 @@ export class ImprovEngine {
 
     // Turns generated and committed (the director and the memories know them) but not yet performed.
     const queue: { gen: Generated; plan: NextSpeaker; hit: Beat | null }[] = [];
-    const st: { inflight: { plan: NextSpeaker; ctl: AbortController; promise: Promise<Generated> } | null } = { inflight: null };
+    type Inflight = { plan: NextSpeaker; ctl: AbortController; promise: Promise<Generated>; early?: EarlyClause };
+    const st: { inflight: Inflight | null } = { inflight: null };
     let producing = true;
     let performing = false;
     let wake: () => void = () => undefined;
@@ -186,8 +217,10 @@ export class ImprovEngine {
       if (ov) { this.d.override?.clear(); nextPlan = { speaker: ov, reason: 'override' }; }
       const plan = nextPlan;
       const ctl = new AbortController();
-      const promise = this.generate(spec, director, plan, recentLines, ctl.signal);
-      const mine = { plan, ctl, promise };
+      const mine: Inflight = { plan, ctl, promise: null as unknown as Promise<Generated> };
+      const onEarly = (e: EarlyClause) => { if (st.inflight === mine) { mine.early = e; notify(); } };
+      mine.promise = this.generate(spec, director, plan, recentLines, ctl.signal, onEarly);
+      const promise = mine.promise;
       st.inflight = mine;
       promise.then((gen) => {
         if (st.inflight !== mine || ctl.signal.aborted) return;
@@ -223,8 +256,19 @@ export class ImprovEngine {
         const giveUpAt = due + speaker.latencyBudgetMs;
         let fillerKind: TurnRecord['filler'];
         let fillerStart: number | undefined;
+        // A streamed line's first part, started while the rest is still being written.
+        let part: { text: string; gesture?: string; id: string; done: Promise<{ startedAt: number; endedAt: number }> } | undefined;
         // Wait for the turn until it is due; then fillers; then the fallback past the budget.
         while (!queue.length && !signal?.aborted) {
+          const early = st.inflight?.plan.speaker === speaker.id ? st.inflight.early : undefined;
+          if (!part && early && clock.now() >= due) {
+            const turn0: Turn = { speaker: speaker.id, line: early.text, emotion: normalizeEmotion(early.emotion) ?? 'neutral', intensity: early.intensity, ...(early.gesture ? { gesture: early.gesture } : {}) };
+            const gesture = this.chooseGesture(speaker, turn0);
+            const id = `${spec.id}-${director.turns}-${turns.length}`;
+            part = { text: early.text, id, ...(gesture ? { gesture } : {}), done: performer.perform({ character: speaker, turn: turn0, ...(gesture ? { gesture } : {}), scene: spec.id, part: { line: id, index: 0, last: false } }, signal) };
+            performing = true;
+          }
+          if (part) { await raceUntil(changed, clock, clock.now() + 60_000, signal); continue; }
           const now = clock.now();
           let until = now < due ? due : fillers ? Math.min(giveUpAt, Math.max(busyUntil + gap, now + 50)) : giveUpAt;
           if (now >= due && fillers && now >= busyUntil + gap && now < giveUpAt) {
@@ -258,16 +302,30 @@ export class ImprovEngine {
         const wait = due - clock.now();
         if (wait > 0 && fillerStart === undefined) await clock.sleep(wait, signal).catch(() => undefined);
         if (signal?.aborted) { endedBy = 'aborted'; break; }
-        const perf = await performer.perform({ character: speaker, turn, ...(gesture ? { gesture } : {}), scene: spec.id }, signal);
+        let perf: { startedAt: number; endedAt: number };
+        let spoken = turn.line;
+        if (part) {
+          // The rest of the streamed line follows its first part (a turn that fell back after the
+          // first part had been heard ends there: nothing else fits what was said).
+          const first = await part.done;
+          const rest = turn.line.startsWith(part.text) ? turn.line.slice(part.text.length).trim() : '';
+          spoken = rest ? `${part.text} ${rest}` : part.text;
+          const second = signal?.aborted || !rest ? first
+            : await performer.perform({ character: speaker, turn: { ...turn, line: rest }, scene: spec.id, part: { line: part.id, index: 1, last: true } }, signal);
+          perf = { startedAt: first.startedAt, endedAt: second.endedAt };
+        } else {
+          perf = await performer.perform({ character: speaker, turn, ...(gesture ? { gesture } : {}), scene: spec.id }, signal);
+        }
         performing = false;
         const rec: TurnRecord = {
-          index: turns.length, speaker: speaker.id, line: turn.line, emotion: turn.emotion, intensity: turn.intensity,
-          ...(gesture ? { gesture } : {}), source: gen.source, reason: plan.reason,
+          index: turns.length, speaker: speaker.id, line: spoken, emotion: turn.emotion, intensity: turn.intensity,
+          ...((part ? part.gesture : gesture) ? { gesture: part ? part.gesture : gesture } : {}), source: gen.source, reason: plan.reason,
           ...(gen.firstStatus ? { firstStatus: gen.firstStatus, firstRightSpeaker: gen.firstRightSpeaker } : {}),
+          ...(gen.firstStructural !== undefined ? { firstStructural: gen.firstStructural } : {}),
           attempts: gen.attempts, genMs: gen.genMs,
           deadAirMs: deadAir(turns.at(-1)?.endedAt ?? startedAt, fillerStart, perf.startedAt),
           waitedMs: Math.max(0, gen.readyAt - due),
-          ...(fillerKind ? { filler: fillerKind } : {}), ...(hit ? { beat: hit.id } : {}),
+          ...(fillerKind ? { filler: fillerKind } : {}), ...(hit ? { beat: hit.id } : {}), ...(part ? { streamed: true, readyAt: gen.readyAt } : {}),
           startedAt: perf.startedAt, endedAt: perf.endedAt,
         };
         turns.push(rec);
@@ -289,8 +347,8 @@ export class ImprovEngine {
     };
   }
 
-  private generate(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal): Promise<Generated> {
-    const p = this.generateTurn(spec, director, plan, recent, signal).catch((e: Error) => {
+  private generate(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onEarly?: (e: EarlyClause) => void): Promise<Generated> {
+    const p = this.generateTurn(spec, director, plan, recent, signal, onEarly).catch((e: Error) => {
       if (e.name === 'AbortError' || signal.aborted) throw e;
       // A backend that fails is a miss like any other: the fallback line carries the scene.
       this.stats.fallbacks++;
@@ -302,7 +360,7 @@ export class ImprovEngine {
   }
 
   /** Produces the turn for `plan`: a must-say or scripted line as written, else the model's, checked. */
-  private async generateTurn(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal): Promise<Generated> {
+  private async generateTurn(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onEarly?: (e: EarlyClause) => void): Promise<Generated> {
     const { clock, backend, memories } = this.d;
     const t0 = clock.now();
     const ch = director.onStage.find((c) => c.id === plan.speaker)!;
@@ -315,18 +373,30 @@ export class ImprovEngine {
     const steer = this.steerFor(director, ch, plan);
     const maxAttempts = this.o.maxAttempts ?? 3;
     let retryNote: string | undefined;
-    let first: { status: ParseStatus; right: boolean } | undefined;
+    let first: { status: ParseStatus; right: boolean; structural?: boolean } | undefined;
+    const gestures = this.semanticGestures(ch);
+    const schema = this.o.constrained === false ? undefined : turnResponseSchema({ speaker: ch, gestures, lineFirst: !!this.o.stream });
     const recentSet = recent.slice(-12).map(normLine);
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const req = turnPrompt({
         style: this.o.style ?? 'play', title: this.o.title ?? 'Kuroko', spec, speaker: ch, onStage: director.onStage,
-        memory: memories.get(ch.id), now: clock.now(), steer, gestures: this.semanticGestures(ch), budgetTokens: this.o.promptTokens ?? 700, ...(retryNote ? { retryNote } : {}),
+        memory: memories.get(ch.id), now: clock.now(), steer, gestures, budgetTokens: this.o.promptTokens ?? 700, ...(retryNote ? { retryNote } : {}),
       });
-      const raw = await completeText(backend, { ...req, maxTokens: this.o.maxTokens ?? 80, temperature: this.o.temperature ?? 0.8, seed: (this.o.seed ?? 1) * 1009 + director.turns * 31 + attempt, signal });
+      const streamThis = !!(this.o.stream && schema && onEarly && attempt === 1);
+      let firedEarly = false;
+      const fullReq = { ...req, ...(schema ? { responseSchema: schema } : {}), maxTokens: this.o.maxTokens ?? 80, temperature: this.o.temperature ?? 0.8, seed: (this.o.seed ?? 1) * 1009 + director.turns * 31 + attempt, signal };
+      const raw = streamThis
+        ? await readStreaming(backend, fullReq, (e) => { firedEarly = true; onEarly!(e); })
+        : await completeText(backend, fullReq);
       const res = parseTurn(raw, ch, director.onStage, { continuation: (this.o.style ?? 'play') === 'play' });
       this.stats.record(res);
-      if (!first) first = { status: res.status, right: !res.wrongSpeaker };
+      if (!first) first = { status: res.status, right: !res.wrongSpeaker, ...(schema ? { structural: structuralCheck(schema, raw) } : {}) };
       let ok = res.status !== 'invalid' && res.turn;
+      // Its first clause is already on stage: a streamed answer is taken as written.
+      if (firedEarly) {
+        if (ok) return { turn: res.turn!, source: 'model', firstStatus: first.status, firstRightSpeaker: first.right, ...(first.structural !== undefined ? { firstStructural: first.structural } : {}), attempts: attempt, genMs: clock.now() - t0, readyAt: clock.now() };
+        break;
+      }
       if (ok && isRepeat(normLine(res.turn!.line), recentSet)) {
         this.stats.repeats++;
         ok = false;
@@ -341,11 +411,11 @@ export class ImprovEngine {
           retryNote = decision === 'vetoed' ? 'The director cut that line. Say something different.' : 'Try that line another way.';
         }
       }
-      if (ok) return { turn: res.turn!, source: 'model', firstStatus: first.status, firstRightSpeaker: first.right, attempts: attempt, genMs: clock.now() - t0, readyAt: clock.now() };
+      if (ok) return { turn: res.turn!, source: 'model', firstStatus: first.status, firstRightSpeaker: first.right, ...(first.structural !== undefined ? { firstStructural: first.structural } : {}), attempts: attempt, genMs: clock.now() - t0, readyAt: clock.now() };
       if (attempt < maxAttempts) this.stats.regenerated++;
     }
     this.stats.fallbacks++;
-    return { turn: this.fallbackTurn(ch, director, director.turns), source: 'fallback', ...(first ? { firstStatus: first.status, firstRightSpeaker: first.right } : {}), attempts: maxAttempts, genMs: clock.now() - t0, readyAt: clock.now() };
+    return { turn: this.fallbackTurn(ch, director, director.turns), source: 'fallback', ...(first ? { firstStatus: first.status, firstRightSpeaker: first.right, ...(first.structural !== undefined ? { firstStructural: first.structural } : {}) } : {}), attempts: maxAttempts, genMs: clock.now() - t0, readyAt: clock.now() };
   }
 
   private steerFor(director: Director, ch: Character, plan: NextSpeaker): Beat | null {

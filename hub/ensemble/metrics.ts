@@ -22,6 +22,10 @@ export interface RunFigures {
   modelTurns: number;
   pass1: number;
   usable1: number;
+  /** First answers that were one JSON object of the turn schema as given (constrained turns). */
+  structural1: number;
+  /** Model turns whose first answer was checked against the schema. */
+  structuralAsked: number;
   beatsHit: number;
   beats: number;
   repetition: number;
@@ -40,6 +44,8 @@ export function runFigures(r: ImprovRecord): RunFigures {
     modelTurns: asked.length,
     pass1: asked.filter((t) => t.firstStatus === 'valid' && t.firstRightSpeaker).length,
     usable1: asked.filter((t) => t.firstStatus !== 'invalid' && t.firstRightSpeaker).length,
+    structural1: asked.filter((t) => t.firstStructural === true).length,
+    structuralAsked: asked.filter((t) => t.firstStructural !== undefined).length,
     beatsHit: r.beatsHit.length,
     beats: r.beats.length,
     repetition: repetitionRate(r.turns.map((t) => t.line)),

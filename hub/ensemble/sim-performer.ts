@@ -7,10 +7,10 @@
 import { speechDurationMs } from '../../protocol/speech-rate.ts';
 import type { EnsembleClock } from './clock.ts';
 import { nodeGesture, type Character } from './character.ts';
-import type { Performer } from './improv.ts';
+import type { LinePart, Performer } from './improv.ts';
 import type { Turn } from './turn.ts';
 
-export interface Performed { kind: 'line' | 'filler-gesture' | 'filler-line'; character: string; text?: string; emotion?: string; gesture?: string; scene: string; startedAt: number; endedAt: number }
+export interface Performed { kind: 'line' | 'filler-gesture' | 'filler-line'; character: string; text?: string; emotion?: string; gesture?: string; scene: string; startedAt: number; endedAt: number; part?: LinePart }
 
 export const FILLER_LINES = ['Hmm.', 'Well...', 'Let me think.', 'Hm, hm.'];
 /** The same, for Japanese characters. */
@@ -39,11 +39,11 @@ export class SimPerformer implements Performer {
     return this.o.gestures === undefined ? ['nod', 'shake', 'point', 'think'] : this.o.gestures;
   }
 
-  async perform(p: { character: Character; turn: Turn; gesture?: string; scene: string }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }> {
+  async perform(p: { character: Character; turn: Turn; gesture?: string; scene: string; part?: LinePart }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }> {
     if (this.o.leadMs) await this.clock.sleep(this.o.leadMs, signal);
     const startedAt = this.clock.now();
     const ms = this.lineMs(p.turn.line, p.character.persona.language);
-    this.log.push({ kind: 'line', character: p.character.id, text: p.turn.line, emotion: p.turn.emotion, ...(p.gesture ? { gesture: p.gesture } : {}), scene: p.scene, startedAt, endedAt: startedAt + ms });
+    this.log.push({ kind: 'line', character: p.character.id, text: p.turn.line, emotion: p.turn.emotion, ...(p.gesture ? { gesture: p.gesture } : {}), scene: p.scene, startedAt, endedAt: startedAt + ms, ...(p.part ? { part: p.part } : {}) });
     await this.clock.sleep(ms, signal);
     return { startedAt, endedAt: this.clock.now() };
   }

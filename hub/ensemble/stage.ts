@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { CueT, CueAckT } from '../../protocol/index.ts';
 import type { Hub } from '../hub.ts';
 import { nodeGesture, type Character } from './character.ts';
-import type { Performer } from './improv.ts';
+import type { LinePart, Performer } from './improv.ts';
 import type { Turn } from './turn.ts';
 import { realClock } from './clock.ts';
 import { fillerLines } from './sim-performer.ts';
@@ -79,7 +79,7 @@ export class HubStage extends EventEmitter implements Performer {
     return cue;
   }
 
-  async perform(p: { character: Character; turn: Turn; gesture?: string; scene: string }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }> {
+  async perform(p: { character: Character; turn: Turn; gesture?: string; scene: string; part?: LinePart }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }> {
     const { character: c, turn } = p;
     const now = realClock.now();
     if (!this.hub.registry.isOnline(c.node)) {
@@ -89,7 +89,7 @@ export class HubStage extends EventEmitter implements Performer {
     if (p.gesture) this.sendGesture(c, p.gesture, p.scene);
     const cue = this.send(c.node, p.scene, {
       kind: 'line',
-      params: withReading({ character: c.id, text: turn.line, emotion: turn.emotion, intensity: turn.intensity, ...(c.persona.language ? { language: c.persona.language } : {}) }),
+      params: withReading({ character: c.id, text: turn.line, emotion: turn.emotion, intensity: turn.intensity, ...(c.persona.language ? { language: c.persona.language } : {}), ...(p.part ? { part: p.part } : {}) }),
     }, true);
     return await this.follow(cue, c, p.scene, signal);
   }

@@ -159,6 +159,8 @@ function finish(expected: Character, line: string, emotionLabel: string | undefi
   if (clean.length < 2 || !/\p{L}/u.test(clean)) return { status: 'invalid', notes: [...notes, 'no words in the line'] };
   const em = resolveEmotion(emotionLabel, intensity, clean);
   if (em.inferred) { status = 'repaired'; notes.push(emotionLabel ? `unknown emotion "${emotionLabel}": inferred` : 'no emotion: inferred'); }
+  // "none" is how a constrained answer says it has no gesture.
+  if (gesture === 'none') gesture = undefined;
   const g = gesture && /^[a-z0-9][a-z0-9-]{0,62}$/.test(gesture) ? gesture : undefined;
   if (gesture && !g) { status = 'repaired'; notes.push(`bad gesture "${gesture}" dropped`); }
   const turn: Turn = { speaker: expected.id, line: clean, emotion: em.emotion, intensity: round2(em.intensity), ...(g ? { gesture: g } : {}), ...(beat ? { beat } : {}) };

@@ -33,6 +33,28 @@ export const OpenAIBackendConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const GgufBackendConfigSchema = Type.Object(
+  {
+    kind: Type.Literal('gguf'),
+    /** The .gguf file (relative paths are relative to the config file). */
+    model: Type.String({ minLength: 1 }),
+    /** cpu (default), auto (whatever GPU the machine has), or a GPU kind. */
+    device: Type.Optional(Type.Union([Type.Literal('cpu'), Type.Literal('auto'), Type.Literal('cuda'), Type.Literal('metal'), Type.Literal('vulkan')])),
+    /** Layers offloaded to the GPU (default: as many as fit). */
+    gpuLayers: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Literal('max'), Type.Literal('auto')])),
+    contextSize: Type.Optional(Type.Integer({ minimum: 64 })),
+    threads: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** For the error when the file is missing: its expected size, and how to get it. */
+    expectedBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    download: Type.Optional(Type.String()),
+    /** play: a script ending in "NAME:" (small play models); json (default): chat messages asking for JSON (instruct models). */
+    promptStyle: Type.Optional(Type.Union([Type.Literal('play'), Type.Literal('json')])),
+    /** Throttle the stream to this many tokens/s (rehearsing a slow hub; benchmarks). */
+    tokensPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
 export const ScriptedBackendConfigSchema = Type.Object(
   {
     kind: Type.Literal('scripted'),
@@ -42,11 +64,12 @@ export const ScriptedBackendConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const BackendConfigSchema = Type.Union([OnnxBackendConfigSchema, OpenAIBackendConfigSchema, ScriptedBackendConfigSchema], {
+export const BackendConfigSchema = Type.Union([OnnxBackendConfigSchema, GgufBackendConfigSchema, OpenAIBackendConfigSchema, ScriptedBackendConfigSchema], {
   $id: 'KurokoTextBackendConfig',
 });
 
 export type OnnxBackendConfig = Static<typeof OnnxBackendConfigSchema>;
 export type OpenAIBackendConfig = Static<typeof OpenAIBackendConfigSchema>;
+export type GgufBackendConfig = Static<typeof GgufBackendConfigSchema>;
 export type ScriptedBackendConfig = Static<typeof ScriptedBackendConfigSchema>;
 export type BackendConfig = Static<typeof BackendConfigSchema>;

@@ -3,17 +3,19 @@ import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import {
   BackendConfigSchema,
+  GgufBackendConfigSchema,
   OnnxBackendConfigSchema,
   OpenAIBackendConfigSchema,
   ScriptedBackendConfigSchema,
   type BackendConfig,
 } from './config.ts';
+import { GgufBackend } from './gguf-backend.ts';
 import { OnnxBackend } from './onnx-backend.ts';
 import { OpenAIBackend } from './openai-backend.ts';
 import { ScriptedBackend } from './scripted-backend.ts';
 import type { TextBackend } from './types.ts';
 
-const BY_KIND = { onnx: OnnxBackendConfigSchema, openai: OpenAIBackendConfigSchema, scripted: ScriptedBackendConfigSchema };
+const BY_KIND = { onnx: OnnxBackendConfigSchema, gguf: GgufBackendConfigSchema, openai: OpenAIBackendConfigSchema, scripted: ScriptedBackendConfigSchema };
 
 export function createBackend(config: BackendConfig, opts: { logger?: Logger } = {}): TextBackend {
   // Validate against the member schema named by `kind`: a union's own error ("Expected union
@@ -29,6 +31,8 @@ export function createBackend(config: BackendConfig, opts: { logger?: Logger } =
   switch (filled.kind) {
     case 'onnx':
       return new OnnxBackend(filled, opts);
+    case 'gguf':
+      return new GgufBackend(filled, opts);
     case 'openai':
       return new OpenAIBackend(filled, opts);
     case 'scripted':

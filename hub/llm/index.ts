@@ -2,6 +2,7 @@
 export * from './types.ts';
 export * from './config.ts';
 export { createBackend } from './create-backend.ts';
+export { GgufBackend, GgufModelMissingError } from './gguf-backend.ts';
 export { OnnxBackend } from './onnx-backend.ts';
 export { OpenAIBackend } from './openai-backend.ts';
 export { ScriptedBackend } from './scripted-backend.ts';

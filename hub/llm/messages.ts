@@ -1,6 +1,6 @@
 /**
  * Chat messages -> one prompt string. Instruct models (Qwen, Gemma, Llama) ship a chat
- * template in tokenizer_config.json, rendered by transformers.js. The project's small play
+ * template in tokenizer_config.json, rendered with @huggingface/jinja. The project's small play
  * model has none: messages become script lines (`NAME: text`) ending with the speaker's prefix.
  */
 import type { CausalLM } from '../../models/runtime/index.ts';
@@ -9,12 +9,7 @@ import type { ChatMessage } from './types.ts';
 
 export function renderMessages(model: CausalLM, messages: readonly ChatMessage[]): string {
   const tok = model.tokenizer;
-  if (tok.chat_template) {
-    return tok.apply_chat_template(messages as unknown as { role: string; content: string }[], {
-      tokenize: false,
-      add_generation_prompt: true,
-    }) as string;
-  }
+  if (tok.chatTemplate) return tok.applyChatTemplate(messages);
   return playScriptPrompt(messages);
 }
 

@@ -15,8 +15,8 @@ export function metered(inner: TextBackend): TextBackend {
       let pieces = 0;
       let ok = false;
       let end: CompletionEnd | void = undefined;
+      const it = inner.complete(req);
       try {
-        const it = inner.complete(req);
         for (;;) {
           const r = await it.next();
           if (r.done) { end = r.value; break; }
@@ -26,6 +26,9 @@ export function metered(inner: TextBackend): TextBackend {
         ok = true;
         return end;
       } finally {
+        // A consumer that stops reading (an aborted turn) closes the inner stream too, so a
+        // local model's lock is released.
+        if (!ok) await it.return(undefined).catch(() => undefined);
         // Streamed pieces are tokens for the local model; a remote one may say how many it made.
         const tokens = (end && end.completionTokens) || pieces;
         recordModelRequest({ durationMs: performance.now() - t0, tokens, ok, backend: inner.name });

@@ -31,23 +31,35 @@ export class OnnxBackend implements TextBackend {
     const model = await this.load();
     const prompt = req.prompt ?? (req.messages ? renderMessages(model, req.messages) : undefined);
     if (prompt === undefined) throw new BackendError('request needs a prompt or messages', 400);
+    let constraint;
+    try {
+      constraint = req.responseSchema ? model.jsonConstraint(req.responseSchema) : undefined;
+    } catch (e) {
+      throw new BackendError(`response schema: ${(e as Error).message}`, 400);
+    }
     const gen = model.generate(prompt, {
+      ...(constraint ? { constraint } : {}),
       maxNewTokens: req.maxTokens,
       temperature: req.temperature,
       topP: req.topP,
       topK: 0,
-      stop: req.stop,
+      stop: constraint ? undefined : req.stop,
       seed: req.seed,
       signal: req.signal,
       timeBudgetMs: this.config.timeBudgetMs,
     });
-    for (;;) {
-      const r = await gen.next();
-      if (r.done) {
-        const finishReason = r.value.stoppedBy === 'max_tokens' || r.value.stoppedBy === 'context' ? 'length' : 'stop';
-        return { finishReason, promptTokens: r.value.promptTokens, completionTokens: r.value.tokens };
+    try {
+      for (;;) {
+        const r = await gen.next();
+        if (r.done) {
+          const finishReason = r.value.stoppedBy === 'max_tokens' || r.value.stoppedBy === 'context' ? 'length' : 'stop';
+          return { finishReason, promptTokens: r.value.promptTokens, completionTokens: r.value.tokens };
+        }
+        if (r.value.token) yield r.value.token;
       }
-      if (r.value.token) yield r.value.token;
+    } finally {
+      // A consumer that stops reading (an aborted turn) must not leave the model's lock held.
+      await gen.return(undefined as never);
     }
   }
 

@@ -44,6 +44,9 @@ export class OpenAIBackend implements TextBackend {
       stop: req.stop?.length ? req.stop : undefined,
       seed: req.seed,
       stream: true,
+      // Structured outputs: the llama.cpp server, vLLM (xgrammar/guidance) and OpenAI all take
+      // response_format json_schema, on chat and (llama.cpp, vLLM) plain completions alike.
+      ...(req.responseSchema ? { response_format: { type: 'json_schema', json_schema: { name: String(req.responseSchema.title ?? 'answer'), schema: req.responseSchema, strict: true } } } : {}),
     });
 
     for (let attempt = 0; ; attempt++) {

@@ -25,6 +25,17 @@ const Common = {
   seed: Type.Optional(Type.Integer()),
   stop: Stop,
   stream: Type.Optional(Type.Boolean()),
+  /** Structured output, honoured while decoding (OpenAI / vLLM / llama.cpp server form). */
+  response_format: Type.Optional(Type.Union([
+    Type.Object({ type: Type.Literal('text') }),
+    Type.Object({ type: Type.Literal('json_object') }),
+    Type.Object({
+      type: Type.Literal('json_schema'),
+      json_schema: Type.Object({ name: Type.Optional(Type.String()), schema: Type.Record(Type.String(), Type.Unknown()), strict: Type.Optional(Type.Boolean()) }),
+    }),
+  ])),
+  /** The llama.cpp server's own field for the same. */
+  json_schema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 };
 export const CompletionBodySchema = Type.Object({ ...Common, prompt: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, maxItems: 1 })]) });
 export const ChatBodySchema = Type.Object({
@@ -64,7 +75,8 @@ export async function startOpenAIServer(opts: OpenAIServerOptions): Promise<Runn
   const server = createServer((req, res) => {
     handle(req, res, opts, log).catch((err: Error) => {
       log.error({ err: err.message, url: req.url }, 'request failed');
-      if (!res.headersSent) sendError(res, 500, err.message, 'server_error');
+      const status = (err as { status?: number }).status;
+      if (!res.headersSent) sendError(res, status && status >= 400 && status < 500 ? status : 500, err.message, status === 400 ? 'invalid_request_error' : 'server_error');
       else res.end();
     });
   });
@@ -125,6 +137,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: OpenAISer
     stop: b.stop === undefined ? undefined : Array.isArray(b.stop) ? b.stop : [b.stop],
     signal: abort.signal,
   };
+  const rf = b.response_format;
+  const responseSchema = rf?.type === 'json_schema' ? rf.json_schema.schema : rf?.type === 'json_object' ? { type: 'object' } : b.json_schema;
+  if (responseSchema) request.responseSchema = responseSchema;
   const id = `${chat ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const model = b.model ?? opts.modelId;
@@ -132,6 +147,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: OpenAISer
   const t0 = Date.now();
 
   if (b.stream) {
+    // The first piece before the headers: a request the backend refuses (a schema it cannot
+    // enforce) gets its HTTP status, not a broken stream.
+    let firstPiece: IteratorResult<string, CompletionEnd | void>;
+    try {
+      firstPiece = await gen.next();
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      return sendError(res, status && status >= 400 && status < 500 ? status : 500, (err as Error).message, status === 400 ? 'invalid_request_error' : 'server_error');
+    }
     startSse(res);
     const chunk = (piece: string | undefined, finish: string | null) =>
       chat
@@ -140,8 +164,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: OpenAISer
     if (chat) writeSseData(res, { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: null }] });
     let end: CompletionEnd | void;
     try {
-      for (;;) {
-        const r = await gen.next();
+      for (let r = firstPiece; ; r = await gen.next()) {
         if (r.done) {
           end = r.value;
           break;

@@ -17,6 +17,12 @@ export interface CompletionRequest {
   topP?: number;
   stop?: string[];
   seed?: number;
+  /**
+   * A JSON schema the answer must match. Backends enforce it while decoding (a grammar on gguf,
+   * response_format on OpenAI-compatible servers, token masking on onnx), so the answer is one
+   * JSON object of this schema; the scripted backend ignores it.
+   */
+  responseSchema?: Record<string, unknown>;
   /** Aborting ends the stream early without an error. */
   signal?: AbortSignal;
 }

@@ -5,11 +5,15 @@
  *  - peak memory of each (each runs in its own process so the figures do not mix);
  *  - int8 vs fp32 perplexity on held-out text (the last 5 % of each training corpus).
  * Goals: int8 ORT >= 2x torch eager tokens/s; int8 perplexity within 5 % of fp32.
- * Env: BENCH_MODEL_DIR, BENCH_THREADS (default 1), BENCH_RUNS (3), KUROKO_DATA_DIR (../shared/data).
+ *  - the node's memory: RSS with the int8 model and tokenizer loaded (goal <= 150 MB).
+ * Held-out text: the model folder's heldout.json.gz (shipped), else KUROKO_DATA_DIR / ../shared/data.
+ * The PyTorch comparison needs Debian's python3-torch python3-onnx python3-numpy (it says so when missing).
+ * Env: BENCH_MODEL_DIR, BENCH_THREADS (default 1), BENCH_RUNS (3), KUROKO_DATA_DIR.
  * Not a unit test: numbers depend on the machine and its load.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -55,9 +59,15 @@ function summarize(r: WorkerResult) {
  * same split, same one-speech-per-line format), so these perplexities match the manifest's losses.
  */
 async function heldOutText(): Promise<{ corpus: string; text: string }[]> {
+  // Shipped beside the model by the pipeline (models/pipeline/run.sh), so a fresh clone has it.
+  const shipped = join(modelDir, 'heldout.json.gz');
+  if (existsSync(shipped)) {
+    const val = JSON.parse(gunzipSync(readFileSync(shipped)).toString('utf8')) as Record<string, string>;
+    return Object.entries(val).map(([corpus, text]) => ({ corpus, text }));
+  }
   const manifest = await readManifest(modelDir);
   const files = ((manifest as unknown as { data?: { corpus: string; file: string }[] })?.data ?? []).map((d) => d.file);
-  // The data lives beside the checkout (../shared/data), or one level further up from a git worktree.
+  // Else the training data beside the checkout (../shared/data), or one level further up from a git worktree.
   const root = resolve(import.meta.dirname, '../..');
   const candidates = [process.env.KUROKO_DATA_DIR, join(root, '../shared/data'), join(root, '../../shared/data')];
   const dataDir = candidates.find((d): d is string => !!d && existsSync(d));
@@ -77,7 +87,24 @@ async function heldOutText(): Promise<{ corpus: string; text: string }[]> {
   return Object.entries(val).map(([corpus, text]) => ({ corpus, text }));
 }
 
+/**
+ * The node's case: the int8 model and its tokenizer loaded, a few ad-libs generated, in a process
+ * started as the edge node is (deploy/systemd, the demo: --max-semi-space-size=1).
+ */
+async function rssWorker(): Promise<{ loadedMb: number; afterMb: number; peakMb: number }> {
+  const model = await loadCausalLM(modelDir, { dtype: 'int8', threads: 1, logger: quiet });
+  const loadedMb = process.memoryUsage().rss / 2 ** 20;
+  for (let i = 0; i < 5; i++) await model.complete('ROMEO: I will go to the town tonight.\nJULIET:', { maxNewTokens: 48, seed: i, stop: ['\n'] });
+  return { loadedMb, afterMb: process.memoryUsage().rss / 2 ** 20, peakMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+const TORCH_DEBIAN = 'python3-torch python3-onnx python3-numpy';
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--rss') {
+    process.stdout.write(JSON.stringify(await rssWorker()));
+    return;
+  }
   if (process.argv[2] === '--worker') {
     process.stdout.write(JSON.stringify(await ortWorker(process.argv[3] as ModelDtype)));
     return;
@@ -97,11 +124,17 @@ async function main(): Promise<void> {
       ) as WorkerResult,
     );
   } catch (err) {
-    console.log(`torch eager: could not run (${(err as Error).message.split('\n')[0]})`);
+    const missing = /No module named|ModuleNotFoundError|ENOENT/.test(String((err as { stderr?: Buffer }).stderr ?? '') + (err as Error).message);
+    console.log(`torch eager: could not run (${(err as Error).message.split('\n')[0]})` +
+      (missing ? `\n  The PyTorch comparison needs Debian's PyTorch: apt-get install ${TORCH_DEBIAN} (run as root; /usr/bin/python3 is used)` : ''));
   }
   const rows = results.map(summarize);
   console.log('\n| runtime | TTFT ms | tokens/s | tokens | peak RSS MB |\n|---|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.runtime} | ${r.ttftMs.toFixed(2)} | ${r.tokensPerS.toFixed(0)} | ${r.tokens} | ${r.peakRssMb.toFixed(0)} |`);
+
+  // The node's memory: int8 model + tokenizer, started as a node is.
+  const rss = JSON.parse(execFileSync(process.execPath, ['--max-semi-space-size=1', join(import.meta.dirname, '../../bin/run-ts.js'), self, '--rss'], { env: process.env }).toString()) as { loadedMb: number; afterMb: number; peakMb: number };
+  console.log(`\nnode model memory (int8 + tokenizer, 5 ad-libs, --max-semi-space-size=1): RSS ${rss.loadedMb.toFixed(0)} MiB loaded, ${rss.afterMb.toFixed(0)} MiB after, peak ${rss.peakMb.toFixed(0)} MiB (goal <= 150 MB) -> ${rss.peakMb * 1.048576 <= 150 ? 'PASS' : 'FAIL'}`);
 
   // Perplexity on held-out text, fp32 vs int8, same tokens.
   const texts = await heldOutText();
@@ -129,7 +162,7 @@ async function main(): Promise<void> {
       ppl.length
         ? `worst ${(worstPpl * 100).toFixed(2)} % -> ${worstPpl <= 0.05 ? 'PASS' : 'FAIL'}`
         : hasManifest
-          ? 'no held-out text found (set KUROKO_DATA_DIR) -> FAIL'
+          ? `no held-out text found (no ${join(modelDir, 'heldout.json.gz')}; or set KUROKO_DATA_DIR to the training data) -> FAIL`
           : 'not measured: no manifest with training data (a shape-only model?)'
     }`,
   );

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole default-model pipeline: data split + BPE + training (one core), ONNX export,
-# int8 quantization, validation with onnxruntime-node, manifest.
+# int8 quantization, GGUF export, validation with onnxruntime-node, manifest.
 # Usage: models/pipeline/run.sh JA_PLAYS.txt TINYSHAKESPEARE.txt [NAME] [TIME_BUDGET_S] [extra train.py flags]
 # Work files (checkpoint, token ids) go to var/<NAME>-work (ignored); the model to models/<NAME>.
 set -euo pipefail
@@ -25,5 +25,9 @@ for f in README.md ja_plays.SOURCES.md; do
   [[ -f "$data_dir/$f" ]] && { cat "$data_dir/$f"; echo; } >> "$out/DATA_SOURCES.md"
 done
 cd "$root"
+# The held-out tails, so bench:model measures perplexity on a fresh clone (public-domain text, ~65 KB).
+$py -c "import sys, json; sys.path.insert(0, 'models/pipeline'); from prepare_data import prepare; print(json.dumps(prepare(sys.argv[1], sys.argv[2])[1], ensure_ascii=False))" "$ja" "$en" | gzip -9 -n > "$out/heldout.json.gz"
+# GGUF for llama.cpp (the hub's gguf backend), from the fp32 ONNX file; finalize lists it in the manifest.
+node bin/run-ts.js models/gguf/export-gguf.ts "$out" --type f32
 node bin/run-ts.js models/pipeline/finalize.ts "$work" "$out" "$name"
 du -sh "$out"

@@ -3,6 +3,7 @@
  * onnxruntime-node (30-40 % faster than transformers.js' generate on small models, NOTES.md),
  * with transformers.js used only for the tokenizer.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
@@ -12,6 +13,7 @@ import { readDecoderShape, type DecoderShape } from './model-config.ts';
 import { createRng, sampleToken, type SamplingOptions } from './sampler.ts';
 import { createSession, ort, type ExecutionProvider } from './session.ts';
 import { StopStringMatcher } from './stop-strings.ts';
+import { JsonConstraint, JsonSchemaMachine, VocabTrie, tokenBytesFromTokenizerJson, type TokenConstraint } from './json-constraint.ts';
 import { IncrementalDecoder, decode, encode, loadTokenizer, type Tokenizer } from './tokenizer.ts';
 
 /** Weight formats by the file names optimum / transformers.js use. */
@@ -56,6 +58,11 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   /** Keep going past the end-of-text token (benchmarks that need a fixed output length). */
   ignoreEos?: boolean;
+  /**
+   * Masks the logits at each step (token-masked decoding, e.g. a JSON schema: see
+   * jsonConstraint()); generation ends as soon as the constraint is complete.
+   */
+  constraint?: TokenConstraint;
 }
 
 export interface GenerationChunk {
@@ -92,6 +99,26 @@ export class CausalLM {
     readonly manifest: ModelManifest | undefined,
     private readonly log: Logger,
   ) {}
+
+  private vocab: { trie: VocabTrie; bytes: (Uint8Array | null)[] } | undefined;
+  private readonly machines = new Map<string, JsonSchemaMachine>();
+
+  /** A fresh constraint that keeps one answer inside `schema` (compiled once per schema, vocabulary walked as a trie). */
+  jsonConstraint(schema: Record<string, unknown>): TokenConstraint {
+    if (!this.vocab) {
+      const tj = JSON.parse(readFileSync(join(this.dir, 'tokenizer.json'), 'utf8')) as Parameters<typeof tokenBytesFromTokenizerJson>[0];
+      const bytes = tokenBytesFromTokenizerJson(tj, this.shape.vocabSize);
+      this.vocab = { trie: new VocabTrie(bytes), bytes };
+    }
+    const key = JSON.stringify(schema);
+    let m = this.machines.get(key);
+    if (!m) {
+      m = new JsonSchemaMachine(schema);
+      if (this.machines.size > 32) this.machines.delete(this.machines.keys().next().value!);
+      this.machines.set(key, m);
+    }
+    return new JsonConstraint(m, this.vocab.trie, this.vocab.bytes);
+  }
 
   get contextLength(): number {
     return this.shape.contextLength;
@@ -152,7 +179,8 @@ export class CausalLM {
     let promptIds = this.encode(prompt);
     if (promptIds.length === 0) promptIds = this.shape.eosTokenIds.slice(0, 1);
     if (promptIds.length === 0) throw new ModelConfigError('empty prompt and no eos_token_id to start from');
-    const requested = Math.max(0, opts.maxNewTokens ?? 64);
+    // A constrained answer's budget covers the schema's fixed text (see TokenConstraint.minBudget).
+    const requested = Math.max(0, opts.maxNewTokens ?? 64, opts.constraint?.minBudget() ?? 0);
     let maxNew = requested;
     // Keep the end of an over-long prompt: the most recent dialogue matters most.
     if (promptIds.length + maxNew > ctx) {
@@ -188,7 +216,9 @@ export class CausalLM {
       const V = this.shape.vocabSize;
       const all = logitsData(out.logits);
       const row = all.slice((input.length - 1) * V, input.length * V);
+      opts.constraint?.mask(row, maxNew - generated.length);
       const next = sampleToken(row, opts, seen, rng);
+      opts.constraint?.accept(next);
       if (generated.length === 0) ttftMs = performance.now() - t0;
       if (!opts.ignoreEos && this.shape.eosTokenIds.includes(next)) {
         stoppedBy = 'eos';
@@ -202,7 +232,7 @@ export class CausalLM {
         text += piece.emit;
         yield { token: piece.emit, tokenIds: [next] };
       }
-      if (piece.stopped) {
+      if (piece.stopped || opts.constraint?.complete) {
         stoppedBy = 'stop';
         break;
       }
@@ -210,6 +240,12 @@ export class CausalLM {
         stoppedBy = 'context';
         break;
       }
+    }
+    // Out of time (or tokens) mid-answer: a constrained answer is closed, never left broken.
+    if (opts.constraint && !opts.constraint.complete && stoppedBy !== 'abort') {
+      const closing = decoder.flush() + opts.constraint.finish();
+      text += closing;
+      yield { token: closing, tokenIds: [] };
     }
     if (stoppedBy !== 'stop') {
       const rest = stops.push(decoder.flush());

@@ -16,6 +16,7 @@ export {
   type ModelDtype,
   type StopReason,
 } from './causal-lm.ts';
+export { JsonSchemaMachine, type TokenConstraint } from './json-constraint.ts';
 export { ModelConfigError, ModelFileError } from './errors.ts';
 export { ModelManifestSchema, readManifest, verifyManifestFiles, sha256File, type ModelManifest } from './manifest.ts';
 export { type ExecutionProvider } from './session.ts';

@@ -8,6 +8,8 @@ export interface SessionOptions {
   executionProvider?: ExecutionProvider;
   /** Intra-op threads (CPU). Default: onnxruntime's choice (all cores). On a Pi, 4. */
   threads?: number;
+  /** Keep onnxruntime's CPU memory arena and memory patterns (faster, more RSS). Default false. */
+  memoryArena?: boolean;
   /** CUDA device index. */
   deviceId?: number;
 }
@@ -24,6 +26,11 @@ export async function createSession(modelPath: string, opts: SessionOptions): Pr
       ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads } : {}),
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      // The CPU arena keeps its high-water mark for the process's life and memory patterns
+      // pre-plan buffers per input shape: both trade RSS for a little speed. A node's model
+      // must fit a small board (<= 150 MB RSS with the tokenizer), so both are off by default.
+      enableCpuMemArena: opts.memoryArena ?? false,
+      enableMemPattern: opts.memoryArena ?? false,
     });
   } catch (err) {
     if (ep === 'cuda') {

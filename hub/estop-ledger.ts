@@ -41,7 +41,13 @@ export class EstopLedger {
    * Opens the ledger of a show: epoch = 1 + the highest of the stored epoch and the epoch of the
    * last journal (so deleting one of the two cannot make the epoch go back).
    */
-  constructor(dir: string, show: string, restored: EstopRecord | null = null) {
+  constructor(dir: string | null, show: string, restored: EstopRecord | null = null) {
+    // No folder: a hub not started yet keeps its e-stops in memory (stopping never waits for a start).
+    if (dir === null) {
+      this.epoch = (restored?.stamp.epoch ?? 0) + 1;
+      this.current = restored;
+      return;
+    }
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${show}.epoch`);
     let stored = 0;
@@ -68,6 +74,9 @@ export class EstopLedger {
     if (m.stamp && mine && compareStamps(m.stamp, mine.stamp) === 0 && m.active === mine.active) return { kind: 'echo' };
     const record: EstopRecord = { active: m.active, stamp: m.stamp ?? mine?.stamp ?? { epoch: 0, seq: 0 }, source: m.source, ...(m.reason ? { reason: m.reason } : {}) };
     if (m.active) {
+      // A stamped e-stop older than what we hold was issued, then released, already: our own e-stop
+      // echoing back after our release (the hub publishes both before the first comes back).
+      if (m.stamp && mine && compareStamps(m.stamp, mine.stamp) < 0) return { kind: 'echo' };
       // Never argue with an e-stop. Keep the newest stamp we know so a later release outranks both.
       if (mine && compareStamps(record.stamp, mine.stamp) < 0) record.stamp = mine.stamp;
       if (mine?.active) return { kind: 'echo' };

@@ -170,7 +170,9 @@ export class Hub extends EventEmitter {
     // The last journal of this show says what the previous hub left: e-stop, scene, playhead.
     const last = lastJournal(dir, show);
     this.restored = last ? restoreFrom(last) : null;
-    this.ledger = new EstopLedger(dir, show, this.restored?.estop ?? null);
+    // An e-stop engaged before start (from the page or a test) outranks what the last journal says.
+    const early = this.ledger?.current?.active ? this.ledger.current : null;
+    this.ledger = new EstopLedger(dir, show, early ?? this.restored?.estop ?? null);
     this.journal = new Journal(join(dir, `${show}-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`), { keepOperatorText: this.o.show.privacy?.keepOperatorText === true });
     this.journal.append({ type: 'show', action: 'hub-start', detail: `epoch ${this.epoch}; e-stop epoch ${this.ledger.epoch}` });
     if (this.restored) this.takeBack(this.restored);
@@ -260,8 +262,14 @@ export class Hub extends EventEmitter {
   }
 
   /** The operator's e-stop (console, page): stamped, journaled, published retained; playback stops. */
+  /** The ledger that stamps e-stops; before start, one in memory, so an e-stop never fails. */
+  private issuingLedger(): EstopLedger {
+    this.ledger ??= new EstopLedger(null, this.o.show.show);
+    return this.ledger;
+  }
+
   engageEstop(source: string, reason?: string): EstopRecord {
-    const r = this.ledger!.issue(true, source, reason);
+    const r = this.issuingLedger().issue(true, source, reason);
     this.journal?.append({ type: 'estop', ...r });
     this.publish('estop', {}, this.estopMessage(r));
     this.playback.stop(`e-stop${reason ? `: ${reason}` : ''}`);
@@ -271,7 +279,7 @@ export class Hub extends EventEmitter {
 
   /** The operator's release: a new, newer stamp; nodes stay disarmed until arm. */
   releaseEstop(source: string): EstopRecord {
-    const r = this.ledger!.issue(false, source);
+    const r = this.issuingLedger().issue(false, source);
     this.journal?.append({ type: 'estop', ...r });
     this.publish('estop', {}, this.estopMessage(r));
     this.publishShowState();

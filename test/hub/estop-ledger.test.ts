@@ -45,3 +45,22 @@ describe('the e-stop ledger', () => {
     expect(l.active).toBe(true);
   });
 });
+
+describe('the e-stop ledger, echoes and a hub not started', () => {
+  it('takes its own e-stop, echoing back after its release, as an echo: the release stands', () => {
+    const l = new EstopLedger(mkdtempSync(join(tmpdir(), 'kuroko-ledger-')), 'show');
+    const estop = l.issue(true, 'console', 'smoke');
+    l.issue(false, 'console');
+    expect(l.judge(msg(true, estop.stamp), false)).toEqual({ kind: 'echo' });
+    expect(l.active).toBe(false);
+    // An e-stop newer than the release is obeyed at once.
+    expect(l.judge(msg(true, { epoch: l.epoch, seq: 99 }), false)).toMatchObject({ kind: 'engage' });
+    expect(l.active).toBe(true);
+  });
+
+  it('stamps e-stops in memory before the hub has a journal folder (stopping never waits for a start)', () => {
+    const l = new EstopLedger(null, 'show');
+    expect(l.issue(true, 'page').stamp).toEqual({ epoch: 1, seq: 1 });
+    expect(l.active).toBe(true);
+  });
+});

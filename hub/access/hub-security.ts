@@ -55,6 +55,11 @@ export class HubSecurity {
     this.signer = this.client?.showKey ? new Signer(this.client.showKey) : null;
   }
 
+  /** The credentials store, when the stage has one: the page checks log-ins with store.authenticate(user, password) → { id, role } | null. */
+  get store(): AccessStore | undefined {
+    return this.o.store;
+  }
+
   get secured(): boolean {
     return !!this.client?.username;
   }

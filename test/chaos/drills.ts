@@ -126,8 +126,9 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
   const tRecovered = Date.now();
   if (!plan.estopWhileBroken && !plan.estopFirst) await w.command('consoleEstop', '{"reason":"drill"}');
   // Let everything reconnect and settle: every node has said its state on the broker since the
-  // recovery (a reconnect takes a second or more on a loaded machine), then a little longer.
-  await waitFor('every node reconnected', () => NODES.every((id) => w.seen.some((x) => x.at >= tRecovered && x.topic.endsWith(`/node/${id}/state`))), 30000)
+  // failure (after a broker or embedded-broker restart, only once it reconnected: a second or more
+  // on a loaded machine), then a little longer.
+  await waitFor('every node reconnected', () => NODES.every((id) => w.seen.some((x) => x.at >= tFail && x.topic.endsWith(`/node/${id}/state`))), 30000)
     .catch(() => undefined);
   await sleep(2000);
   let estopsLost = 0;

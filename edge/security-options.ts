@@ -31,7 +31,9 @@ export function nodeSecurity(flags: SecurityFlags, node: string, log: Logger): C
     if (!insecureRequested(flags)) {
       throw new UsageError(`no credentials: pass --credentials var/access/SHOW/clients/${node}.json (made by kuroko access init --show SHOW.yaml), or --insecure on an open test broker`);
     }
-    log.warn(`INSECURE: node ${node} connects without credentials and accepts unsigned control messages (--insecure); never on a shared network`);
+    // On stderr whatever the log level: an open node must never go unnoticed.
+    console.error(`WARNING: --insecure: node ${node} connects without credentials and obeys unsigned control messages; a private test bench only.`);
+    log.debug('insecure mode');
     const tls = { ca: pem(flags.ca), cert: pem(flags.cert), key: pem(flags.key) };
     return tls.ca || tls.cert ? Object.fromEntries(Object.entries(tls).filter(([, v]) => v)) as ClientSecurity : undefined;
   }

@@ -27,11 +27,11 @@ export class ConsoleCommands {
     if (!command) return;
     let result: CommandResult;
     try {
-      result = await this.run(command, args as CommandArgs);
+      result = await this.run(command, args as CommandArgs, who);
     } catch (e) {
       result = { ok: false, message: `${command} failed: ${(e as Error).message}` };
+      this.hub.audit({ action: command, by: who, ok: false, detail: result.message, args: (args ?? {}) as Record<string, unknown> });
     }
-    this.hub.audit({ action: command, by: who, ok: result.ok, detail: result.message, args: (args ?? {}) as Record<string, unknown> });
     this.reply(command, result);
   }
 
@@ -45,8 +45,17 @@ export class ConsoleCommands {
     this.hub.publish('consoleReply', {}, { v: 1, command, ok: r.ok, message: r.message, ...(r.stamp ? { stamp: r.stamp } : {}), ts: Date.now() });
   }
 
-  /** Runs one command; the web page calls this too. */
-  async run(command: string, args: CommandArgs = {}): Promise<CommandResult> {
+  /**
+   * Runs one command; the web page calls this too. With `who` (the identity and role that asked:
+   * MQTT passes the publisher, the page its logged-in user) the command is journaled as an audit record.
+   */
+  async run(command: string, args: CommandArgs = {}, who?: Who): Promise<CommandResult> {
+    const r = await this.execute(command, args);
+    if (who) this.hub.audit({ action: command, by: who, ok: r.ok, detail: r.message, args });
+    return r;
+  }
+
+  private async execute(command: string, args: CommandArgs): Promise<CommandResult> {
     const hub = this.hub;
     const pb = hub.playback;
     switch (command) {

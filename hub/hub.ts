@@ -179,7 +179,7 @@ export class Hub extends EventEmitter {
     this.playback.on('state', () => this.journal?.append({ type: 'playback', position: this.playback.position() }));
     // Credentials, TLS, signing of control messages and refusal of unknown node ids, as endpoint options and hooks.
     const secured = this.security.connection(this.brokerUrl, this.ghosts);
-    const common = { url: this.brokerUrl, show, reporter: 'hub', keepaliveS: 5, reconnectMs: 1000, rejectedCounter: this.rejected, ...secured, ...this.o.connection,
+    const common = { url: this.brokerUrl, show, reporter: 'hub', keepaliveS: 5, reconnectMs: 1000, rejectedCounter: this.rejected, errorReportRate: 10, ...secured, ...this.o.connection,
       hooks: [...secured.hooks, ...(this.o.connection?.hooks ?? [])] };
     // Control and state: a clean session, so console commands sent while the hub was down are not replayed.
     const endpoint = new Endpoint({
@@ -198,7 +198,8 @@ export class Hub extends EventEmitter {
     const inbox = new Endpoint({ ...common, clientId: `kuroko-${show}-hub-inbox`, name: 'hub inbox', clean: false });
     this.endpoint = endpoint;
     this.inbox = inbox;
-    for (const ep of [endpoint, inbox]) ep.on('rejected', ({ topic: t, error }) => this.log.warn({ topic: t, error }, `hub rejected a message on ${t}: ${error}`));
+    // Bounded: a flood of bad messages becomes a few log lines (1 a second, bursts of 5), not a flood.
+    for (const ep of [endpoint, inbox]) ep.on('rejected', ({ topic: t, error }) => this.security.rateLog(`hub rejected a message on ${t.slice(0, 200)}: ${error}`));
     endpoint.on('connect', () => this.log.info({ broker: this.brokerUrl }, `hub for show ${show} connected to ${this.brokerUrl}`));
     // Without the broker no cue can reach a node in time, and the nodes' watchdogs disarm them: pause, never queue cues.
     endpoint.on('close', () => {

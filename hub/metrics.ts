@@ -158,6 +158,21 @@ export function createHubMetrics(hub: Hub, o: HubMetricsOptions = {}): HubMetric
     },
   });
 
+  // What the trusted stage turned away (hub/access/): a few fixed series, never one per invented id.
+  new Gauge({
+    name: 'kuroko_security_refusals', help: 'Refused since the hub started, by kind: auth, publish, subscribe (embedded broker), oversized (connections dropped), unknown-node-ids (distinct), unknown-node-messages, console-rate-limited',
+    labelNames: ['kind'], registers,
+    collect() {
+      const auth = hub.broker?.auth?.refused;
+      const counts: Record<string, number> = {
+        auth: auth?.auth ?? 0, publish: auth?.publish ?? 0, subscribe: auth?.subscribe ?? 0, oversized: hub.broker?.oversized.count ?? 0,
+        // (optional chaining: a stand-in hub in unit tests may have neither)
+        'unknown-node-ids': hub.ghosts?.distinct ?? 0, 'unknown-node-messages': hub.ghosts?.messages ?? 0, 'console-rate-limited': hub.security?.limited.count ?? 0,
+      };
+      for (const [kind, v] of Object.entries(counts)) this.set({ kind }, v);
+    },
+  });
+
   // The interfaces' counters since boot, mirrored like the rejected count: each scrape adds the growth.
   const netCounter = (name: string, help: string, field: 'rxBytes' | 'txBytes') => {
     const seen = new Map<string, number>();

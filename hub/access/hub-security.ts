@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import { Signer, stripAuth, isSignedChannel } from '../../protocol/signing.ts';
-import { mqttSecurityOptions, securityFromBundle, type ClientSecurity } from '../../protocol/credentials.ts';
+import { securityFromBundle, type ClientSecurity } from '../../protocol/credentials.ts';
 import { TokenBucket } from '../../protocol/rate-limit.ts';
 import type { ChannelName } from '../../protocol/topics.ts';
 import type { Principal } from '../../protocol/access.ts';
@@ -55,6 +55,11 @@ export class HubSecurity {
     this.signer = this.client?.showKey ? new Signer(this.client.showKey) : null;
   }
 
+  /** The credentials store, when the stage has one: the page checks log-ins with store.authenticate(user, password) → { id, role } | null. */
+  get store(): AccessStore | undefined {
+    return this.o.store;
+  }
+
   get secured(): boolean {
     return !!this.client?.username;
   }
@@ -70,10 +75,6 @@ export class HubSecurity {
 
   attachBroker(b: EmbeddedBroker): void {
     this.broker = b;
-  }
-
-  clientOptions(url: string): Record<string, unknown> {
-    return mqttSecurityOptions(this.client, url);
   }
 
   /** Endpoint options: user name, password, TLS for mqtts://, and the hooks (signing; unknown node ids). */
@@ -93,16 +94,6 @@ export class HubSecurity {
       ...(c ? tlsForUrl(c, url) : {}),
       hooks: [hook],
     };
-  }
-
-  /** The payload as sent: signed control channels get their auth field. */
-  outgoing(name: ChannelName, topic: string, body: string): string {
-    return this.signer && isSignedChannel(name) ? this.signer.sign(topic, body) : body;
-  }
-
-  /** The payload as decoded: the hub reads its own signed messages (the retained e-stop) without the auth field. */
-  incoming(name: ChannelName, payload: Buffer): Buffer | string {
-    return isSignedChannel(name) ? stripAuth(payload) : payload;
   }
 
   /** Who published the console command that just arrived on this topic. */

@@ -15,7 +15,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync,
 import { join, resolve } from 'node:path';
 import { ROLES, type Role, type Principal } from '../../protocol/access.ts';
 import { isId } from '../../protocol/ids.ts';
-import { createCa, createServerCert, createClientCert, type PemPair } from './certs.ts';
+import type { PemPair } from './certs.ts';
+// The certificate code (and @peculiar/x509) loads only when certificates are made, not at every hub start.
+const certs = () => import('./certs.ts');
 import { mosquittoAcl, mosquittoConf } from './mosquitto.ts';
 import { loadBundle, type ClientBundle } from '../../protocol/credentials.ts';
 
@@ -103,6 +105,7 @@ export class AccessStore {
   static async init(dir: string, show: string, nodes: string[], o: { hosts?: string[]; force?: boolean } = {}): Promise<AccessStore> {
     if (AccessStore.exists(dir) && !o.force) throw new Error(`${dir}: a credentials store already exists; use kuroko access add/rotate/revoke, or init --force to replace it (every client then needs its new bundle)`);
     mkdirSync(join(dir, 'clients'), { recursive: true, mode: 0o700 });
+    const { createCa, createServerCert } = await certs();
     const ca = await createCa(show);
     const server = await createServerCert(ca, o.hosts ?? []);
     atomicWrite(join(dir, 'ca.crt'), ca.cert, 0o644);
@@ -182,7 +185,7 @@ export class AccessStore {
     ident.mosquitto = hashMosquitto(password);
     this.verified.delete(ident.id);
     const ca: PemPair = { cert: readFileSync(join(this.dir, 'ca.crt'), 'utf8'), key: readFileSync(join(this.dir, 'ca.key'), 'utf8') };
-    const client = ident.role === 'node' ? await createClientCert(ca, ident.node!) : null;
+    const client = ident.role === 'node' ? await (await certs()).createClientCert(ca, ident.node!) : null;
     const bundle: ClientBundle = {
       v: 1, show: this.show, id: ident.id, role: ident.role, ...(ident.node ? { node: ident.node } : {}),
       username: ident.id, password, ca: ca.cert,

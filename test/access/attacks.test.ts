@@ -16,6 +16,7 @@ import { loadShow } from '../../hub/show/load.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../hub/broker.ts';
 import type { AccessStore } from '../../hub/access/store.ts';
 import { Signer } from '../../protocol/signing.ts';
+import { createHubMetrics } from '../../hub/metrics.ts';
 import { spawnEdge, stopChild, waitFor, ROOT } from '../helpers/stage.ts';
 import { startSecureMosquitto, type RunningSecureMosquitto } from '../helpers/mosquitto.ts';
 import { tempStore, clientAs } from '../helpers/access.ts';
@@ -256,6 +257,11 @@ describe('attacks through a misconfigured open broker: the signatures hold', () 
     expect(s.hub.ghosts.distinct).toBe(2000);
     expect(s.hub.registry.all().map((n) => n.id).sort()).toEqual(['ann', 'ben', 'cat', 'dan']);
     expect(readFileSync(s.hub.journal!.file, 'utf8')).not.toContain('ghost-');
+    const metrics = createHubMetrics(s.hub);
+    const text = await metrics.metrics();
+    metrics.close();
+    expect(text).not.toContain('ghost-');
+    expect(text).toMatch(/kuroko_security_refusals\{kind="unknown-node-ids"\} 2000/);
   });
 
   it('a flood of forged commands becomes a bounded number of error reports', async () => {

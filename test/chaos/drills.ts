@@ -125,8 +125,12 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
   await plan.recover(w);
   const tRecovered = Date.now();
   if (!plan.estopWhileBroken && !plan.estopFirst) await w.command('consoleEstop', '{"reason":"drill"}');
-  // Let everything reconnect and settle (a node's reconnect takes up to a second; a Will 1.5 × keepalive).
-  await sleep(3000);
+  // Let everything reconnect and settle: every node has said its state on the broker since the
+  // failure (after a broker or embedded-broker restart, only once it reconnected: a second or more
+  // on a loaded machine), then a little longer.
+  await waitFor('every node reconnected', () => NODES.every((id) => w.seen.some((x) => x.at >= tFail && x.topic.endsWith(`/node/${id}/state`))), 30000)
+    .catch(() => undefined);
+  await sleep(2000);
   let estopsLost = 0;
   const show = w.last('showState');
   if (show?.estop !== true) { estopsLost++; notes.push(`hub show/state estop=${show?.estop}`); }
@@ -163,7 +167,7 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
 
 /** The table `npm run chaos` prints. */
 export function formatTable(rows: DrillResult[]): string {
-  const head = ['drill', 'broker', 'time to safe', 'lines missing', 'e-stops lost', 'unprompted cues', 'GO → next line', 'stale release served / obeyed by nodes'];
+  const head = ['drill', 'broker', 'time to safe', 'lines missing', 'e-stops lost', 'unprompted cues', 'GO → next line', 'retained release served after recovery / obeyed by nodes'];
   const cells = rows.map((r) => [r.drill, r.broker, r.timeToSafeMs === null ? 'n/a' : `${r.timeToSafeMs} ms`, String(r.linesMissing), String(r.estopsLost), String(r.unpromptedCues),
     r.goToLineMs === null ? 'n/a' : `${r.goToLineMs} ms`, `${r.staleReleaseServed ? 'yes' : 'no'} / ${r.staleReleasesObeyed}`]);
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));

@@ -54,7 +54,7 @@ export async function startStage(opts: { showFile?: string; brokerUrl?: string }
   await hub.start();
   const edges = new Map<string, ChildProcess>();
   for (const c of show.cast) edges.set(c.node, spawnEdge(show.show, c.node, hub.brokerUrl));
-  await waitFor('every node to be online', () => show.cast.every((c) => hub.registry.get(c.node)?.state === 'ready'), 45000);
+  await waitFor('every node to be online', () => show.cast.every((c) => hub.registry.get(c.node)?.state === 'ready'), 120000);
   return {
     hub, show, brokerUrl: hub.brokerUrl, edges,
     async stop() {

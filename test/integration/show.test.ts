@@ -93,9 +93,9 @@ describe.each(brokers)('a show on %s', (_name, startBroker) => {
     await new Promise((r) => setTimeout(r, 350)); // past the minimum time between GOs
     await pub(stage, c('consoleGo'), null); // while an auto-follow line speaks: fires the next cue now
     await finished;
-    const texts = stage.hub.transcript.slice(before).map((l) => l.text);
-    expect(texts).toHaveLength(8);
-    expect(new Set(texts).size).toBe(8); // none twice
+    // Each line once, in order (GO only moved one cue earlier). Ad-libs (a node covering a late line) aside.
+    expect(stage.hub.transcript.slice(before).filter((l) => l.source === 'hub').map((l) => l.text)).toEqual(['One, for the lamp.', 'Two, for the road.', 'Three, for the river.', 'Four, for the ferry.',
+      'Five, for the moon.', 'Six, for the shore.', 'Seven, for the bell.', 'Eight, for the end.']);
     expect(stage.hub.playback.snapshot().running).toEqual([]);
   });
 

@@ -27,6 +27,8 @@ export interface EnsembleOptions {
   seed?: number;
   lookahead?: boolean;
   fillers?: boolean;
+  /** Stream lines to the stage, first clause first (default: on with a model backend; see improv.ts). */
+  stream?: boolean;
   /** The show file's path, to find the character cards its cast names. */
   showFile?: string;
   /** A distance reading below this (cm) is remembered as "someone came close" (default 50). */
@@ -192,7 +194,7 @@ export class Ensemble {
           hub.journal?.append({ type: 'event', source: 'ensemble', kind: 'improv-turn', data: { scene: spec.id, ...t } });
           hub.emit('improv-turn', spec.id, t);
         },
-      }, { lookahead: this.o.lookahead ?? true, fillers: this.o.fillers ?? true, style: this.o.style ?? 'play', seed: this.o.seed ?? 1, title: hub.o.show.title });
+      }, { lookahead: this.o.lookahead ?? true, fillers: this.o.fillers ?? true, style: this.o.style ?? 'play', seed: this.o.seed ?? 1, title: hub.o.show.title, stream: this.o.stream ?? !!this.o.backend });
       const rec = await engine.run(spec, ctl.signal);
       this.records.push(rec);
       hub.journal?.append({ type: 'event', source: 'ensemble', kind: 'improv-summary', data: { scene: spec.id, endedBy: rec.endedBy, beatsHit: rec.beatsHit, beats: rec.beats, stats: rec.stats, turns: rec.turns.length } });

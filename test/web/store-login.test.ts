@@ -88,12 +88,22 @@ describe('page log-in with the show credentials store', () => {
     expect(hub.estopActive).toBe(true);
     expect(await control(op, { type: 'command', command: 'release' })).toMatchObject({ ok: true });
     expect(await control(op, { type: 'command', command: 'scene/start', args: { scene: 'one' } })).toMatchObject({ type: 'reply' });
+    // A curator decision: the line waits for the operator, who vetoes it.
+    hub.curator.enabled = true;
+    const decided = hub.curator.submit({ character: 'alice', text: 'A generated line.' });
+    const [waiting] = hub.curator.pending();
+    expect(await control(op, { type: 'curate', id: waiting!.id, decision: 'vetoed' })).toMatchObject({ ok: true });
+    expect(await decided).toBe('vetoed');
+    hub.curator.enabled = false;
     op.ws.close();
     const a = audits();
     expect(a).toContainEqual(expect.objectContaining({ action: 'page login', by: 'operator', role: 'operator', ok: true, detail: 'from 127.0.0.1' }));
     expect(a).toContainEqual(expect.objectContaining({ action: 'estop', by: 'operator', role: 'operator', ok: true }));
     expect(a).toContainEqual(expect.objectContaining({ action: 'release', by: 'operator', role: 'operator' }));
     expect(a).toContainEqual(expect.objectContaining({ action: 'scene/start', by: 'operator', args: { scene: 'one' } }));
+    expect(a).toContainEqual(expect.objectContaining({ action: 'curate vetoed', by: 'operator', role: 'operator', ok: true, args: { line: waiting!.id } }));
+    // Journaled once, by the page with who, not again as an anonymous settle.
+    expect(a.filter((r) => r.action === 'curate vetoed')).toHaveLength(1);
     // "ID:PASSWORD" names the identity; the control token still logs in, as "token".
     expect(await (await login(`operator:${pw('operator')}`)).json()).toEqual({ role: 'operator', id: 'operator' });
     expect(await (await login(TOKEN)).json()).toEqual({ role: 'operator', id: 'token' });

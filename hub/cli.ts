@@ -79,17 +79,22 @@ export async function runHubCli(argv: string[]): Promise<number> {
   const waitNodesMs = parseSeconds('--wait-nodes', values['wait-nodes'], 60) * 1000;
   const sec = await resolveHubSecurity(values, show, log);
   const hub = new Hub({ show, brokerUrl: values.broker, port: parsePort(values.port, 1883), journalDir: values['journal-dir'], logger: log, security: sec.options });
-  // `kuroko access add/rotate/revoke` while the hub runs: kill -HUP rereads the store.
-  process.on('SIGHUP', () => { sec.store?.reload(); log.info('credentials store reloaded'); });
   const model = await setupModel(values, log);
   // Improv and council cues; without --llm the deterministic built-in improviser writes the lines.
   attachEnsemble(hub, { showFile: values.show, backend: model.backend, style: model.style });
   await hub.start();
-  const web = await startWebOrStopHub(hub, webOptions);
+  const web = await startWebOrStopHub(hub, { ...webOptions, ...(sec.store ? { store: sec.store } : {}) });
+  // `kuroko access add/rotate/revoke` while the hub runs: kill -HUP rereads the store, and pages
+  // logged in as a revoked or rotated identity are closed (their cookies no longer hold either).
+  process.on('SIGHUP', () => {
+    sec.store?.reload();
+    const ended = web.revalidate();
+    log.info(`credentials store reloaded${ended ? `; ${ended} page session(s) ended` : ''}`);
+  });
   const oscServer = oscSettings ? await startOsc(hub, oscSettings, log).catch(async (e) => { await web.close(); await hub.stop(); throw e; }) : null;
   log.info({ journal: hub.journal?.file }, `hub running show "${show.title}" (${show.show}); journal ${hub.journal?.file}`);
   // The page address carries the token, so it goes to stdout (the operator's terminal), not the log.
-  console.log(`Kuroko hub — "${show.title}"\n${[...sec.notes, ...describeBroker(hub, sec.store), ...describeWeb(web, { lan: true }), ...(oscServer && oscSettings ? [describeOsc(oscServer, oscSettings, show.show, show.osc?.allowArm ?? false)] : []), ...model.describe()].join('\n')}`);
+  console.log(`Kuroko hub — "${show.title}"\n${[...sec.notes, ...describeBroker(hub, sec.store), ...describeWeb(web, { lan: true, ...(sec.store ? { store: sec.store } : {}) }), ...(oscServer && oscSettings ? [describeOsc(oscServer, oscSettings, show.show, show.osc?.allowArm ?? false)] : []), ...model.describe()].join('\n')}`);
   let code = 0;
   if (values.once) {
     let interrupted = false;

@@ -97,7 +97,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
     await loadReadings().catch((e: Error) => log.warn({ err: e.message }, 'kana readings unavailable: nodes read kanji themselves'));
     if (readingsLoaded()) process.stdout.write(`  readings kana readings of Japanese lines ready (kuromoji, ${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
   }
-  const web = await startWebOrStopHub(hub, webOptions);
+  const web = await startWebOrStopHub(hub, { ...webOptions, ...(sec.store ? { store: sec.store } : {}) });
   const oscServer = oscSettings ? await startOsc(hub, oscSettings, log).catch(async (e) => { await web.close(); await hub.stop(); throw e; }) : null;
   const brokerPort = hub.broker!.port;
   const names = Object.fromEntries(show.cast.map((c) => [c.id, c.name]));
@@ -106,7 +106,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
   const clock = () => `${((hub.showNow() - t0) / 1000).toFixed(1).padStart(6)}s`;
 
   out(`Kuroko demo — "${show.title}" (${show.cast.length} characters, ${show.scenes.length} scenes)`);
-  for (const l of [...sec.notes, ...describeBroker(hub, sec.store), ...describeWeb(web), ...model.describe()]) out(l);
+  for (const l of [...sec.notes, ...describeBroker(hub, sec.store), ...describeWeb(web, sec.store ? { store: sec.store } : {}), ...model.describe()]) out(l);
   if (oscServer && oscSettings) out(describeOsc(oscServer, oscSettings, show.show, show.osc?.allowArm ?? false));
   out('');
 

@@ -93,7 +93,8 @@ export class Hub extends EventEmitter {
     const show = o.show;
     this.security = new HubSecurity(o.security ?? {}, o.logger);
     this.ghosts = new GhostNodes(show.cast.map((c) => c.node), (line) => this.log.warn(line));
-    this.curator.on('settled', (s: { id: string; decision: string; by?: string }) => this.audit({ action: `curate ${s.decision}`, by: { id: s.by ?? 'page', role: 'operator' }, ok: true, detail: s.id }));
+    // An operator's decision is journaled by the page with who made it (web/live.ts); here the ones nobody made (countdown, shutdown).
+    this.curator.on('settled', (s: { id: string; decision: string; by?: string }) => { if (s.by !== 'operator') this.audit({ action: `curate ${s.decision}`, by: { id: s.by ?? 'curator', role: 'hub' }, ok: true, detail: s.id }); });
     this.registry = new NodeRegistry(show.cast.map((c) => c.node));
     this.playback = new Playback({
       show,

@@ -7,8 +7,28 @@ import type { Hub } from '../hub.ts';
 import type { NodeInfo } from '../registry.ts';
 import type { CommandRunner, StageState, StageChange } from './server.ts';
 
+/**
+ * Runs OSC commands on the hub and journals each (refused ones too) with who sent it: OSC names no
+ * identity, so it is "osc:ADDRESS" with the operator role the allow-list grants that address.
+ */
 export function commandsOf(hub: Hub): CommandRunner {
-  return { run: (command, args) => hub.console.run(command, args) };
+  const by = (from: string | undefined) => ({ id: `osc:${from ?? 'unknown'}`, role: 'operator' });
+  return {
+    async run(command, args, from) {
+      let r;
+      try {
+        r = await hub.console.run(command, args);
+      } catch (e) {
+        hub.audit({ action: command, by: by(from), ok: false, detail: `osc: ${(e as Error).message}`, ...(args ? { args: { ...args } } : {}) });
+        throw e;
+      }
+      hub.audit({ action: command, by: by(from), ok: r.ok, detail: `osc: ${r.message}`, ...(args ? { args: { ...args } } : {}) });
+      return r;
+    },
+    refused(command, message, from) {
+      hub.audit({ action: command, by: by(from), ok: false, detail: `osc: ${message}` });
+    },
+  };
 }
 
 export function stageStateOf(hub: Hub): StageState {

@@ -19,7 +19,10 @@ import { parseOscMessage, replyMessage, showStateMessages, nodeStateMessage } fr
 
 /** Runs one console command: in the hub this is hub.console.run (see hub/osc/hub-adapter.ts). */
 export interface CommandRunner {
-  run(command: string, args?: CommandArgs): Promise<CommandResult>;
+  /** `from` is the sender's address (OSC has no identity; the allow-list decided it may speak). */
+  run(command: string, args?: CommandArgs, from?: string): Promise<CommandResult>;
+  /** A command refused before it ran (e.g. arm when the show file does not allow it over OSC). */
+  refused?(command: string, message: string, from: string): void;
 }
 
 export type StageChange = { kind: 'show' } | { kind: 'node'; id: string; state: string };
@@ -212,6 +215,7 @@ export class OscServer {
     switch (req.kind) {
       case 'refused':
         this.o.log?.warn(`OSC ${m.address} from ${address} refused: ${req.message}`);
+        this.o.commands.refused?.(req.command, req.message, address);
         return reply(req.command, false, req.message);
       case 'state':
         this.sendAll(req.port ? this.udpPeer(address, req.port) : from);
@@ -235,7 +239,7 @@ export class OscServer {
         this.stats.commands++;
         let r: CommandResult;
         try {
-          r = await this.o.commands.run(req.command, req.args);
+          r = await this.o.commands.run(req.command, req.args, address);
         } catch (e) {
           r = { ok: false, message: `${req.command} failed: ${(e as Error).message}` };
         }

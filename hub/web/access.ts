@@ -13,18 +13,32 @@ import { tokenMatches } from './auth.ts';
 import type { RoleT } from './page-protocol.ts';
 
 export type Role = RoleT;
-export type Authenticate = (secret: string) => Role | null | Promise<Role | null>;
+/** Who logged in: an identity of the show's credentials store, or "token" / "viewer-token". */
+export interface PageUser { id: string; role: Role }
+/** A bare role means the control token's kind of log-in (id "token" or "viewer-token"). */
+export type Authenticate = (secret: string) => Role | PageUser | null | Promise<Role | PageUser | null>;
 
 /** The default: the control token is an operator, the viewer token (if any) a viewer. */
 export function tokenAuthenticator(o: { operator: string; viewer?: string }): Authenticate {
   return (secret) => {
-    if (tokenMatches(o.operator, secret)) return 'operator';
-    if (o.viewer && tokenMatches(o.viewer, secret)) return 'viewer';
+    if (tokenMatches(o.operator, secret)) return { id: 'token', role: 'operator' };
+    if (o.viewer && tokenMatches(o.viewer, secret)) return { id: 'viewer-token', role: 'viewer' };
     return null;
   };
 }
 
-export interface Session { id: string; role: Role; expires: number }
+export function pageUserOf(r: Role | PageUser): PageUser {
+  return typeof r === 'string' ? { id: r === 'operator' ? 'token' : 'viewer-token', role: r } : r;
+}
+
+/**
+ * What a session is still bound to, per user id: a string that goes into the cookie's MAC (so a
+ * change of it, e.g. a rotated password, ends the sessions issued before), or null when that user
+ * may no longer log in at all (a revoked identity). Default: every id stays valid.
+ */
+export type SessionBinding = (id: string) => string | null;
+
+export interface Session { id: string; user: PageUser; expires: number }
 
 const SESSION_MS = 24 * 3600_000;
 
@@ -35,12 +49,12 @@ const SESSION_MS = 24 * 3600_000;
  */
 export class Sessions {
   private readonly revoked = new Set<string>();
-  constructor(readonly cookieName: string, private readonly key: Buffer, private readonly secure = false) {}
+  constructor(readonly cookieName: string, private readonly key: Buffer, private readonly secure = false, private readonly binding: SessionBinding = () => '') {}
 
-  create(role: Role): Session {
+  create(user: PageUser): Session {
     const expires = Date.now() + SESSION_MS;
-    const body = `${role}.${expires}.${randomBytes(12).toString('base64url')}`;
-    return { id: `${body}.${this.mac(body)}`, role, expires };
+    const body = `${user.role}.${user.id}.${expires}.${randomBytes(12).toString('base64url')}`;
+    return { id: `${body}.${this.mac(body, this.binding(user.id) ?? '')}`, user, expires };
   }
 
   of(req: IncomingMessage): Session | null {
@@ -48,13 +62,16 @@ export class Sessions {
     if (!id || this.revoked.has(id)) return null;
     const i = id.lastIndexOf('.');
     const body = id.slice(0, i);
+    const [role, user, expires] = body.split('.');
+    if (i < 0 || !user || (role !== 'operator' && role !== 'viewer')) return null;
+    // A revoked identity's sessions end; a rotated one's change their MAC and so end too.
+    const bound = this.binding(user);
+    if (bound === null) return null;
     const mac = Buffer.from(id.slice(i + 1), 'base64url');
-    const want = Buffer.from(this.mac(body), 'base64url');
-    if (i < 0 || mac.length !== want.length || !timingSafeEqual(mac, want)) return null;
-    const [role, expires] = body.split('.');
-    if (role !== 'operator' && role !== 'viewer') return null;
+    const want = Buffer.from(this.mac(body, bound), 'base64url');
+    if (mac.length !== want.length || !timingSafeEqual(mac, want)) return null;
     if (!(Number(expires) > Date.now())) return null;
-    return { id, role, expires: Number(expires) };
+    return { id, user: { id: user, role }, expires: Number(expires) };
   }
 
   end(req: IncomingMessage): void {
@@ -70,8 +87,8 @@ export class Sessions {
     return `${this.cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${this.secure ? '; Secure' : ''}`;
   }
 
-  private mac(body: string): string {
-    return createHmac('sha256', this.key).update(body).digest('base64url');
+  private mac(body: string, bound: string): string {
+    return createHmac('sha256', this.key).update(`${body}\0${bound}`).digest('base64url');
   }
 }
 

@@ -22,7 +22,10 @@ const TRANSCRIPT_KEEP = 300;
 /** Sensors report up to 5 Hz per node; the page needs no more than this. */
 const TELEMETRY_FLUSH_MS = 250;
 
-interface Client { ws: WebSocket; role: RoleT; goInFlight: boolean }
+/** Who is on a page: a store identity, "token", "viewer-token" or "read-only-view"; journaled with every control. */
+export interface PageUserT { id: string; role: RoleT }
+
+interface Client { ws: WebSocket; role: RoleT; by: PageUserT; goInFlight: boolean }
 
 export class LiveStage {
   private readonly clients = new Set<Client>();
@@ -83,8 +86,9 @@ export class LiveStage {
   }
 
   /** A new WebSocket from a page whose role the server has decided (see access.ts). */
-  attach(ws: WebSocket, role: RoleT): void {
-    const client: Client = { ws, role, goInFlight: false };
+  attach(ws: WebSocket, by: PageUserT): void {
+    const role = by.role;
+    const client: Client = { ws, role, by, goInFlight: false };
     this.clients.add(client);
     ws.on('close', () => this.clients.delete(client));
     ws.on('error', () => this.clients.delete(client));
@@ -107,9 +111,15 @@ export class LiveStage {
     const m = parsed.value;
     const ref = m.ref ?? null;
     const what = m.type === 'command' ? m.command : m.type === 'curate' ? `${m.decision} line` : 'settings';
-    const reply = (ok: boolean, message: string) => this.send(c.ws, { type: 'reply', ref, what, ok, message });
+    // Every control from a page is journaled with who sent it, refused ones too (the audit trail).
+    const action = m.type === 'command' ? m.command : m.type === 'curate' ? `curate ${m.decision}` : 'settings';
+    const args: Record<string, unknown> = m.type === 'command' ? { ...(m.args ?? {}) } : m.type === 'curate' ? { line: m.id } : { ...(m.curator !== undefined ? { curator: m.curator } : {}), ...(m.showMode !== undefined ? { showMode: m.showMode } : {}) };
+    const reply = (ok: boolean, message: string) => {
+      this.hub.audit({ action, by: c.by, ok, detail: `page: ${message}`, args });
+      this.send(c.ws, { type: 'reply', ref, what, ok, message });
+    };
     if (c.role !== 'operator') {
-      const message = `${what} refused: this is a read-only view; log in with the control token to act`;
+      const message = `${what} refused: this is a read-only view; log in with the control token or an operator password to act`;
       this.note('warn', 'page', message);
       return reply(false, message);
     }

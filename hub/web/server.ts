@@ -7,14 +7,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import type { Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Hub } from '../hub.ts';
 import { transcriptToSrt } from '../srt.ts';
 import { createHubMetrics, type HubMetrics } from '../metrics.ts';
 import { LiveStage } from './live.ts';
 import { serveStatic, FAVICON_SVG } from './static.ts';
 import { tokenMatches } from './auth.ts';
-import { Sessions, LockOut, sameOrigin, sourceOf, isLoopback, tokenAuthenticator, sessionKeyFrom, type Authenticate, type Role } from './access.ts';
+import { Sessions, LockOut, sameOrigin, sourceOf, isLoopback, pageUserOf, type Authenticate, type PageUser, type SessionBinding } from './access.ts';
+import { pageAccess } from './store-access.ts';
+import type { AccessStore } from '../access/store.ts';
 import { pageBundle } from './page-bundle.ts';
 
 export const DEFAULT_HTTP_PORT = 8080;
@@ -28,7 +30,9 @@ export interface WebServerOptions {
   token: string;
   /** A token that logs in as viewer (watch only). */
   viewerToken?: string;
-  /** Checks a log-in secret; default: token → operator, viewerToken → viewer. */
+  /** The show's credentials store: its operator and viewer identities log in with their passwords. */
+  store?: AccessStore;
+  /** Checks a log-in secret; default: token → operator, viewerToken → viewer, then the store's passwords. */
   authenticate?: Authenticate;
   /** Let pages that have not logged in watch (never control). */
   readOnlyView?: boolean;
@@ -40,8 +44,10 @@ export interface WebServerOptions {
   allowedOrigins?: string[];
   /** Lock-out tuning (tests). */
   lockOut?: LockOut;
-  /** Signs session cookies; default: derived from the tokens (give one with a custom authenticate). */
+  /** Signs session cookies; default: derived from the store's show key, else from the tokens. */
   sessionKey?: Buffer;
+  /** What each user's sessions stay bound to (store-access.ts); default: the tokens and the store. */
+  sessionBinding?: SessionBinding;
 }
 
 export interface WebServer {
@@ -57,6 +63,8 @@ export interface WebServer {
   readonly metrics: HubMetrics;
   /** /metrics needs its token (else it answers loopback only). */
   readonly metricsProtected: boolean;
+  /** Closes the live pages whose session no longer holds (after the store was reread: revoke, rotate). */
+  revalidate(): number;
   close(): Promise<void>;
 }
 
@@ -64,30 +72,37 @@ const MAX_LOGIN_BODY = 4096;
 
 export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<WebServer> {
   const readOnlyView = o.readOnlyView ?? false;
-  const authenticate = o.authenticate ?? tokenAuthenticator({ operator: o.token, ...(o.viewerToken ? { viewer: o.viewerToken } : {}) });
+  const access = pageAccess({ token: o.token, ...(o.viewerToken ? { viewerToken: o.viewerToken } : {}), ...(o.store ? { store: o.store } : {}) });
+  const authenticate = o.authenticate ?? access.authenticate;
+  const sessionBinding = o.sessionBinding ?? access.sessionBinding;
   const lockOut = o.lockOut ?? new LockOut();
   // Build (or load) the page's script before listening, so the first page load is not the one that waits.
   const script = await pageBundle();
   const metrics = createHubMetrics(hub);
   const live = new LiveStage(hub);
-  const sessionKey = o.sessionKey ?? sessionKeyFrom(o.token, o.viewerToken);
-  let sessions: Sessions = new Sessions('kuroko_session', sessionKey);
-  const roleOf = (req: IncomingMessage): Role | null => sessions.of(req)?.role ?? (readOnlyView ? 'viewer' : null);
+  const sessionKey = o.sessionKey ?? access.sessionKey;
+  let sessions: Sessions = new Sessions('kuroko_session', sessionKey, false, sessionBinding);
+  // Watchers let in by --read-only-view without logging in have no identity of their own.
+  const userOf = (req: IncomingMessage): PageUser | null => sessions.of(req)?.user ?? (readOnlyView ? { id: 'read-only-view', role: 'viewer' } : null);
 
-  /** One log-in attempt, lock-out first: the role, or why not. */
-  const logIn = async (req: IncomingMessage, secret: unknown): Promise<{ role: Role } | { status: number; error: string; retryAfterMs?: number }> => {
+  /** One log-in attempt, lock-out first: who, or why not. Tries that reach the secret check are journaled. */
+  const logIn = async (req: IncomingMessage, secret: unknown): Promise<{ user: PageUser } | { status: number; error: string; retryAfterMs?: number }> => {
     const source = sourceOf(req);
     const wait = lockOut.waitMs(source);
+    // Not journaled: the lock-out already bounds the failures that are, and this one checked nothing.
     if (wait > 0) return { status: 429, error: `too many wrong tokens: try again in ${Math.ceil(wait / 1000)} s`, retryAfterMs: wait };
-    const role = typeof secret === 'string' && secret.length > 0 && secret.length <= 512 ? await authenticate(secret) : null;
-    if (!role) {
+    const found = typeof secret === 'string' && secret.length > 0 && secret.length <= 512 ? await authenticate(secret) : null;
+    if (!found) {
       lockOut.fail(source);
       hub.emit('page-login', { ok: false, source });
+      hub.audit({ action: 'page login', by: { id: 'unknown', role: 'none' }, ok: false, detail: `from ${source}` });
       return { status: 401, error: 'that token is not right' };
     }
+    const user = pageUserOf(found);
     lockOut.succeed(source);
-    hub.emit('page-login', { ok: true, source, role });
-    return { role };
+    hub.emit('page-login', { ok: true, source, role: user.role });
+    hub.audit({ action: 'page login', by: user, ok: true, detail: `from ${source}` });
+    return { user };
   };
 
   const server = createServer((req, res) => {
@@ -115,8 +130,8 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
         if (r.retryAfterMs) res.setHeader('retry-after', String(Math.ceil(r.retryAfterMs / 1000)));
         return json(res, r.status, { error: r.error, ...(r.retryAfterMs ? { retryAfterMs: r.retryAfterMs } : {}) });
       }
-      res.setHeader('set-cookie', sessions.setCookie(sessions.create(r.role)));
-      return json(res, 200, { role: r.role });
+      res.setHeader('set-cookie', sessions.setCookie(sessions.create(r.user)));
+      return json(res, 200, { role: r.user.role, id: r.user.id });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'only GET here; controls go over the WebSocket\n');
     if (pathname === '/metrics') {
@@ -127,7 +142,7 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
       return void res.end(await metrics.metrics());
     }
     if (pathname === '/transcript.srt') {
-      if (!roleOf(req)) return text(res, 401, 'the transcript needs a log-in: open the page and log in first\n');
+      if (!userOf(req)) return text(res, 401, 'the transcript needs a log-in: open the page and log in first\n');
       const names = Object.fromEntries(hub.o.show.cast.map((c) => [c.id, c.name]));
       res.writeHead(200, { 'content-type': 'application/x-subrip; charset=utf-8', 'content-disposition': `attachment; filename="${hub.o.show.show}.srt"` });
       return void res.end(transcriptToSrt(hub.transcript, names));
@@ -148,7 +163,7 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
         res.writeHead(303, { location: `/?login=${r.status === 429 ? 'locked' : 'wrong'}`, 'cache-control': 'no-store' });
         return void res.end();
       }
-      res.writeHead(303, { location: '/', 'set-cookie': sessions.setCookie(sessions.create(r.role)), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+      res.writeHead(303, { location: '/', 'set-cookie': sessions.setCookie(sessions.create(r.user)), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
       return void res.end();
     }
     // The page itself holds no show data (that comes over the WebSocket, after log-in).
@@ -164,12 +179,16 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncross-origin WebSocket refused\n');
       return;
     }
-    const role = roleOf(req);
+    const user = userOf(req);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      if (role) live.attach(ws, role);
-      else live.refuse(ws, 'Log in with the control token (the hub printed it at start), or a viewer token to watch.');
+      if (!user) return live.refuse(ws, 'Log in with the control token (the hub printed it at start), your operator or viewer password, or a viewer token to watch.');
+      live.attach(ws, user);
+      attached.set(ws, req);
+      ws.on('close', () => attached.delete(ws));
     });
   });
+  /** Live pages and the upgrade request that let each in (its cookie), so revalidate() can check them again. */
+  const attached = new Map<WebSocket, IncomingMessage>();
   const sockets = new Set<Socket>();
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
 
@@ -190,7 +209,7 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
   }
   const port = (server.address() as { port: number }).port;
   // Cookies are not told apart by port: name the session after it, so two hubs on one machine do not clash.
-  sessions = new Sessions(`kuroko_session_${port}`, sessionKey);
+  sessions = new Sessions(`kuroko_session_${port}`, sessionKey, false, sessionBinding);
   const q = `/?token=${encodeURIComponent(o.token)}`;
   const lanUrls = host === '0.0.0.0' ? lanAddresses().map((a) => `http://${a}:${port}${q}`) : [];
   return {
@@ -202,6 +221,16 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
     live,
     metrics,
     metricsProtected: !!o.metricsToken,
+    revalidate() {
+      let ended = 0;
+      for (const [ws, req] of attached) {
+        if (userOf(req)) continue;
+        live.refuse(ws, 'Your session has ended (your access was revoked or its password changed): log in again.');
+        attached.delete(ws);
+        ended++;
+      }
+      return ended;
+    },
     async close() {
       live.close();
       metrics.close();

@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../../bin/errors.ts';
 import type { Hub } from '../hub.ts';
+import type { AccessStore } from '../access/store.ts';
 import { isIP } from 'node:net';
 import { resolveToken } from './auth.ts';
 import { startWebServer, DEFAULT_HTTP_PORT, type WebServer, type WebServerOptions } from './server.ts';
@@ -72,10 +73,11 @@ export async function startWebOrStopHub(hub: Hub, o: WebServerOptions): Promise<
 }
 
 /** What to print: the page with its token, and where the metrics are. */
-export function describeWeb(web: WebServer, opts: { lan?: boolean } = {}): string[] {
+export function describeWeb(web: WebServer, opts: { lan?: boolean; store?: AccessStore } = {}): string[] {
   // Opening the address logs in (the token is exchanged for a cookie and leaves the address bar).
   const lines = [`  stage   ${web.pageUrl}${web.fellBack ? `   (port ${DEFAULT_HTTP_PORT} was busy)` : ''}`];
   if (opts.lan) for (const u of web.lanUrls) lines.push(`          ${u}`);
+  if (opts.store) lines.push(`          or log in at ${web.url} with an operator's or viewer's password (${opts.store.dir}/clients/operator.json, viewer.json)`);
   lines.push(`  metrics ${web.url}/metrics${web.metricsProtected ? '   (Authorization: Bearer <metrics token>)' : '   (this machine only)'}`);
   return lines;
 }

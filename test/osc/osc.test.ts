@@ -18,6 +18,10 @@ import { parseOscMessage } from '../../hub/osc/address-space.ts';
 import { parseOscFlags } from '../../hub/osc/cli-options.ts';
 import { commandsOf, stageStateOf } from '../../hub/osc/hub-adapter.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
+import getPort from 'get-port';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOW = fileURLToPath(new URL('./fixtures/osc-show.yaml', import.meta.url));
@@ -59,7 +63,9 @@ describe('the OSC address space', () => {
 describe('the OSC server on a real hub', () => {
   let server: OscServer | null = null;
   const sockets: Socket[] = [];
+  let started: { hub: Hub; dir: string } | null = null;
   afterEach(async () => {
+    if (started) { await started.hub.stop(); rmSync(started.dir, { recursive: true, force: true }); started = null; }
     for (const s of sockets.splice(0)) s.close();
     await server?.close();
     server = null;
@@ -67,7 +73,11 @@ describe('the OSC server on a real hub', () => {
 
   async function serve(allowArm: boolean): Promise<{ hub: Hub; server: OscServer }> {
     // The hub is not started: its console commands run, and nothing leaves the process.
-    const hub = new Hub({ show: loadShow(SHOW), logger: pino({ level: 'silent' }) });
+    // Started (its own broker on a free port, journal in a temp dir, no nodes): the e-stop needs the ledger start() opens.
+    const dir = mkdtempSync(join(tmpdir(), 'kuroko-osc-'));
+    const hub = new Hub({ show: loadShow(SHOW), port: await getPort(), journalDir: dir, logger: pino({ level: 'silent' }) });
+    await hub.start();
+    started = { hub, dir };
     server = new OscServer({ show: 'osctest', allowArm, port: 0, host: '127.0.0.1', allow: new AllowList(['127.0.0.1']), commands: commandsOf(hub), state: stageStateOf(hub) });
     await server.start();
     return { hub, server };

@@ -1,6 +1,7 @@
 /**
  * The page's security, attacked over real HTTP and WebSocket connections to a real web server and
- * hub (the hub is not started: its console commands run, nothing leaves the process): cross-origin
+ * hub (started on a free port with its journal in a temp dir, no nodes; the e-stop needs its
+ * ledger, which start() opens): cross-origin
  * control refused, token guessing locked out with a growing back-off, roles, the token gone from
  * the address, /metrics behind its own token, and the page protocol checked both ways.
  */
@@ -13,21 +14,28 @@ import { startWebServer, type WebServer } from '../../hub/web/server.ts';
 import { LockOut } from '../../hub/web/access.ts';
 import { serverMessageProblem } from '../../hub/web/page-protocol-check.ts';
 import { sleep } from '../helpers/wait.ts';
+import getPort from 'get-port';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const TOKEN = 'operator-token-0123456789';
 const VIEWER = 'viewer-token-0123456789';
 const METRICS = 'metrics-token-0123456789';
 let hub: Hub;
 let web: WebServer;
+let journalDir: string;
 
 beforeAll(async () => {
-  hub = new Hub({ show: loadShow('test/web/fixtures/stage.yaml'), logger: pino({ level: 'silent' }) });
+  journalDir = mkdtempSync(join(tmpdir(), 'kuroko-web-security-'));
+  hub = new Hub({ show: loadShow('test/web/fixtures/stage.yaml'), port: await getPort(), journalDir, logger: pino({ level: 'silent' }) });
+  await hub.start();
   web = await startWebServer(hub, {
     port: 0, host: '127.0.0.1', token: TOKEN, viewerToken: VIEWER, metricsToken: METRICS,
     lockOut: new LockOut({ free: 5, baseMs: 300, maxMs: 5000, globalFree: 1000 }),
   });
 }, 30000);
-afterAll(async () => { await web?.close(); });
+afterAll(async () => { await web?.close(); await hub?.stop(); rmSync(journalDir, { recursive: true, force: true }); });
 
 const origin = () => web.url.replace('localhost', '127.0.0.1');
 async function login(token: string, headers: Record<string, string> = { origin: origin() }): Promise<Response> {

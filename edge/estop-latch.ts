@@ -10,13 +10,11 @@
  */
 import * as nodeFs from 'node:fs';
 import { dirname, join } from 'node:path';
+import { compareStamps } from '../protocol/stamp.ts';
 
-/** The hub's ordering stamp on every e-stop and release: compare epoch first, then seq. */
+/** The hub's ordering stamp on every e-stop and release: compare epoch first, then seq (protocol/stamp.ts). */
 export interface Stamp { epoch: number; seq: number }
-
-export function compareStamps(a: Stamp, b: Stamp): number {
-  return a.epoch !== b.epoch ? a.epoch - b.epoch : a.seq - b.seq;
-}
+export { compareStamps };
 
 const newer = (a: Stamp | null | undefined, b: Stamp | null | undefined): Stamp | null => {
   if (!a) return b ?? null;

@@ -43,6 +43,8 @@ export interface HubOptions {
 
 /** A line that reaches the hub this long after it ended was queued somewhere (node, broker): journaled as late. */
 const LATE_MS = 2000;
+/** Lines kept in memory (hub.transcript); the journal has them all. */
+const TRANSCRIPT_KEEP = 5000;
 /**
  * A stall this long is a freeze (not load): the nodes' watchdog (500 ms) has disarmed them, so a
  * running scene pauses. Shorter stalls are reported; if a watchdog fired, its node's state pauses the scene.
@@ -253,6 +255,8 @@ export class Hub extends EventEmitter {
     if (this.seenLines.size > 10000) this.seenLines.delete(this.seenLines.values().next().value!);
     const delayMs = Date.now() - m.ts;
     this.transcript.push(m);
+    // The journal keeps every line; memory keeps the recent ones (the page, the .srt of this run).
+    if (this.transcript.length > TRANSCRIPT_KEEP) this.transcript.splice(0, this.transcript.length - TRANSCRIPT_KEEP);
     this.journal?.append({ type: 'line', line: m, ...(delayMs > LATE_MS ? { late: { delayMs: Math.round(delayMs) } } : {}) });
     this.emit('line', m);
   }

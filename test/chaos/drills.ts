@@ -136,7 +136,11 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
   if (show?.estop !== true) { estopsLost++; notes.push(`hub show/state estop=${show?.estop}`); }
   for (const id of NODES) {
     const st = w.stateOf(id);
-    if (st !== 'estopped') { estopsLost++; notes.push(`node ${id} is ${st}`); }
+    if (st !== 'estopped') {
+      estopsLost++;
+      const recent = w.nodes.get(id)!.log.filter((l) => l.time >= tFail).slice(-6).map((l) => `${l.time - tFail} ms: ${l.msg}`);
+      notes.push(`node ${id} is ${st} (its log since the failure: ${recent.join(' | ')})`);
+    }
   }
   const staleReleasesObeyed = NODES.filter((id) => w.nodes.get(id)!.log.some((l) => l.time >= tRecovered - 200 && l.state === 'ready' && /released/.test(l.reason ?? '') && l.time < Date.now())).length;
   const staleReleaseServed = w.seen.some((x) => x.at >= tRecovered - 1000 && x.retain && x.topic.endsWith('/estop') && JSON.parse(x.payload).active === false);

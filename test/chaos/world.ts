@@ -194,8 +194,10 @@ export class World {
   async runScene(lines = 2): Promise<void> {
     if (this.last('showState')?.estop) await this.reply('release', await this.command('consoleRelease'));
     await waitFor('nodes not e-stopped', () => NODES.every((id) => this.stateOf(id) !== 'estopped'), 10000);
-    const armed = await this.reply('arm', await this.command('consoleArm'));
-    if (!armed.ok) throw new Error(`arm failed: ${armed.message}`);
+    // The operator's client may be reconnecting after a drill (its reply lost): ask again, as an operator would.
+    let armed: { ok: boolean; message: string } | null = null;
+    for (let i = 0; i < 3 && !armed; i++) armed = await this.reply('arm', await this.command('consoleArm')).catch(() => null);
+    if (!armed?.ok) throw new Error(`arm failed: ${armed?.message ?? 'no reply'}`);
     await waitFor('every node armed', () => NODES.every((id) => this.stateOf(id) === 'armed'), 10000);
     const before = this.performedCount();
     const r = await this.reply('scene/start', await this.command('consoleSceneStart', 'long'));

@@ -30,6 +30,8 @@ export interface MemoryOptions {
   window?: number;
   /** Cap of the per-scene summary in tokens. */
   summaryTokens?: number;
+  /** The most observations kept (default 2000): a long run of shows must not grow the hub's heap. */
+  maxObservations?: number;
 }
 
 const STOP = new Set('a an and are as at be but by do for from go had has have he her him his i if in is it its me my no not of on or our she so that the their them then there they this to up us was we were what when who will with you your yes'.split(' '));
@@ -65,6 +67,7 @@ export class CharacterMemory {
   readonly weights: { recency: number; importance: number; relevance: number };
   readonly window: number;
   readonly summaryTokens: number;
+  readonly maxObservations: number;
 
   constructor(readonly owner: string, o: MemoryOptions = {}) {
     this.halfLifeMs = o.halfLifeMs ?? 90_000;
@@ -72,13 +75,23 @@ export class CharacterMemory {
     this.weights = o.weights ?? { recency: 1, importance: 1, relevance: 3 };
     this.window = o.window ?? 8;
     this.summaryTokens = o.summaryTokens ?? 120;
+    this.maxObservations = o.maxObservations ?? 2000;
   }
 
   observe(o: Omit<Observation, 'id' | 'importance'> & { importance?: number }): Observation {
     const obs: Observation = { ...o, id: this.nextId++, importance: clamp01(o.importance ?? defaultImportance(o.kind)) };
     this.stream.push(obs);
     if (obs.kind === 'heard' || obs.kind === 'said') this.maybeFold(obs.scene);
+    while (this.stream.length > this.maxObservations) this.forgetOldest();
     return obs;
+  }
+
+  /** Drops the oldest observation; a line already folded into its scene's summary lives on there. */
+  private forgetOldest(): void {
+    const o = this.stream.shift()!;
+    if (o.kind !== 'heard' && o.kind !== 'said') return;
+    const folded = this.folded.get(o.scene) ?? 0;
+    if (folded > 0) this.folded.set(o.scene, folded - 1);
   }
 
   all(): readonly Observation[] { return this.stream; }

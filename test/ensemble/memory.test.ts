@@ -67,3 +67,15 @@ describe('on-stage knowledge', () => {
     for (const r of spy.requests) expect(r.prompt).not.toContain('red lantern');
   });
 });
+
+describe('memory over a long run', () => {
+  it('keeps at most maxObservations, oldest forgotten first, and folding still summarises new lines', () => {
+    const m = new CharacterMemory('kenzaki', { maxObservations: 50, window: 4 });
+    for (let i = 0; i < 600; i++) m.observe({ kind: 'heard', text: `Line number ${i} about the ferry.`, speaker: 'aikawa', scene: `s${i % 3}`, at: i * 1000 });
+    expect(m.all()).toHaveLength(50);
+    expect(m.all()[0]!.text).toBe('Line number 550 about the ferry.');
+    expect(m.all().at(-1)!.text).toBe('Line number 599 about the ferry.');
+    // The summaries kept folding after the oldest lines were dropped: the newest folded line is there.
+    expect(m.summary('s0')).toMatch(/Line number 58\d/);
+  });
+});

@@ -100,7 +100,8 @@ export type AgentErrorT = Static<typeof AgentError>;
 export type AgentStateNameT = Static<typeof AgentStateName>;
 
 const SCHEMAS = { AgentInfo, AdoptRequest, AgentProgress, AgentResult, AgentError } as const;
-const ajv = new Ajv({ allErrors: false, strict: false });
+// verbose: an error carries the bad value, so the refusal can name it.
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
 const compiled = new Map<string, ValidateFunction>();
 
 /** Checks a parsed body against one of the API's schemas; the error names the field. */

@@ -65,13 +65,14 @@ export class NodeWatch {
       const check = () => {
         const dead = failed();
         if (dead) return finish({ ok: false, reason: dead });
+        // Strictly after the spawn: the old process says "lost (node shut down)" just before it.
         const st = this.nodeState;
-        const ready = !!st && st.value.ts >= since - 50 && (st.value.state === 'ready' || st.value.state === 'armed');
+        const ready = !!st && st.value.ts >= since && (st.value.state === 'ready' || st.value.state === 'armed');
         const maxUptime = (Date.now() - since) / 1000 + 1;
         const fresh = this.heartbeats.filter((h) => h.at >= since && h.uptimeS <= maxUptime).length;
         if (ready && fresh >= beats) return finish({ ok: true, reason: `ready, ${fresh} heartbeats in ${Date.now() - since} ms` });
         if (Date.now() >= deadline) {
-          const state = st && st.value.ts >= since - 50 ? `${st.value.state}${st.value.reason ? ` (${st.value.reason})` : ''}` : 'no state from the new process';
+          const state = st && st.value.ts >= since ? `${st.value.state}${st.value.reason ? ` (${st.value.reason})` : ''}` : 'no state from the new process';
           return finish({ ok: false, reason: `not ready with heartbeats within ${Math.round(timeoutMs / 1000)} s: last ${state}, ${fresh} heartbeats` });
         }
       };

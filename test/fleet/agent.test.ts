@@ -92,7 +92,7 @@ describe('the node agent', () => {
     const bad = Buffer.from(JSON.stringify({ v: 1, nodeId: 'Bad Id', show: 'quick', broker: 'mqtt://x', profile: '', token: TOKEN }));
     r = await raw(addr, 'POST', '/v1/adopt', { 'content-type': 'application/json', 'content-length': bad.length }, bad);
     expect(r.status).toBe(400);
-    expect(r.json.error).toMatch(/adopt request: nodeId: must match pattern/);
+    expect(r.json.error).toMatch(/adopt request: nodeId: "Bad Id" does not match/);
     r = await raw(addr, 'POST', '/v1/update', { 'content-length': 3 }, Buffer.from('abc'));
     expect(r.status).toBe(409);
     expect(r.json.next).toMatch(/kuroko fleet adopt/);

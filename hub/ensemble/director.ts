@@ -1,6 +1,7 @@
 /**
  * The director of an improvised scene: who speaks next, and whether the plot is on track.
- * Next speaker, in order: the operator's override; whoever the last line addressed by name;
+ * Next speaker, in order: the operator's override; whoever the last line addressed by name
+ * (unless the turns left are all needed for beats and must-say lines: then those come first);
  * a character with a must-say line now due; then a talkativeness roll (SillyTavern's rule) among
  * the others, where the character the next beat needs wins; then the next beat's character;
  * then whoever has been quiet longest. Beats must be hit in order.
@@ -78,20 +79,22 @@ export class Director {
   next(lastLine?: { speaker: string; text: string }, override?: string | null): NextSpeaker {
     const last = lastLine?.speaker ?? this.lastSpeaker;
     if (override && this.isOnStage(override)) return { speaker: override, reason: 'override' };
-    if (lastLine) {
-      const addressed = this.addressed(lastLine.text, lastLine.speaker);
-      if (addressed) return { speaker: addressed, reason: 'addressed' };
-    }
-    const due = this.pendingMustSay.find((m) => m.character !== last && this.isOnStage(m.character)) ?? this.pendingMustSay.find((m) => this.isOnStage(m.character));
-    if (due) return { speaker: due.character, reason: 'must-say', mustSay: due };
-    // Running out of turns: the next beat is forced with its scripted line (or by its character).
     const beat = this.nextBeat;
     const turnsLeft = this.spec.maxTurns - this.turn;
     const beatsLeft = this.spec.beats.length - this.beatIndex + this.mustSayLeft;
-    if (beat && turnsLeft <= beatsLeft) {
+    // Running out of turns: every turn left is needed for a beat or a must-say line, so being
+    // addressed by name waits (else a question on the last turns pushes the must-say past maxTurns).
+    const short = turnsLeft <= beatsLeft;
+    const addressed = lastLine ? this.addressed(lastLine.text, lastLine.speaker) : null;
+    if (addressed && !short) return { speaker: addressed, reason: 'addressed' };
+    const due = this.pendingMustSay.find((m) => m.character !== last && this.isOnStage(m.character)) ?? this.pendingMustSay.find((m) => this.isOnStage(m.character));
+    if (due) return { speaker: due.character, reason: 'must-say', mustSay: due };
+    // The next beat is forced with its scripted line (or by its character).
+    if (beat && short) {
       const who = beat.line?.character ?? this.plotCandidates(beat, last)[0]?.id ?? this.quietest(last).id;
       return { speaker: who, reason: 'forced-beat', forcedBeat: beat };
     }
+    if (addressed) return { speaker: addressed, reason: 'addressed' };
     const others = this.onStage.filter((c) => c.id !== last);
     const pool = others.length ? others : this.onStage;
     const plot = beat ? new Set(this.plotCandidates(beat, last).map((c) => c.id)) : new Set<string>();

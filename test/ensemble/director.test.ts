@@ -60,4 +60,22 @@ describe('director: who speaks next', () => {
     expect(r.reason).toBe('forced-beat');
     expect(r.forcedBeat?.id).toBe('danger');
   });
+
+  it('when the turns left are all needed, the forced beat and the must-say come before whoever was addressed', () => {
+    // The Japanese crossing as it went wrong: danger hit, a question to Tachibana with two turns
+    // left; answering it would leave one turn for the ferry and none for the must-say line.
+    const d = new Director(crossingSpec({ maxTurns: 6, minTurns: 4 }), withTalk({}));
+    d.noteLine('tachibana', 'The river is in flood.');
+    d.noteLine('aikawa', 'Hm.');
+    d.noteLine('tachibana', 'Careful.');
+    d.noteLine('kenzaki', 'Tachibana, are you with me?');
+    const r = d.next({ speaker: 'kenzaki', text: 'Tachibana, are you with me?' });
+    expect(r).toMatchObject({ speaker: 'aikawa', reason: 'forced-beat' });
+    expect(d.noteLine('aikawa', r.forcedBeat!.line!.text)?.id).toBe('ferry');
+    expect(d.next({ speaker: 'aikawa', text: 'Kenzaki, the ferry.' })).toMatchObject({ speaker: 'mutsuki', reason: 'must-say' });
+    // With turns to spare, being addressed still comes first.
+    const d2 = new Director(crossingSpec(), cast());
+    d2.noteLine('tachibana', 'The river is in flood.');
+    expect(d2.next({ speaker: 'kenzaki', text: 'Tachibana, are you with me?' })).toMatchObject({ speaker: 'tachibana', reason: 'addressed' });
+  });
 });

@@ -27,11 +27,14 @@ type Without<T> = T extends unknown ? Omit<T, 'at'> : never;
 export const OPERATOR_TEXT_FIELDS = ['question', 'reason', 'persona'] as const;
 export const REDACTED = '[redacted]';
 
-function redact(data: Record<string, unknown>): Record<string, unknown> {
+function redact(data: Record<string, unknown>, fields: readonly string[] = OPERATOR_TEXT_FIELDS): Record<string, unknown> {
   const out: Record<string, unknown> = { ...data };
-  for (const k of OPERATOR_TEXT_FIELDS) if (typeof out[k] === 'string') out[k] = REDACTED;
+  for (const k of fields) if (typeof out[k] === 'string') out[k] = REDACTED;
   return out;
 }
+
+/** In the ensemble's own events, `reason` is the director's (why this speaker), not an operator's words. */
+const ENSEMBLE_OPERATOR_FIELDS = OPERATOR_TEXT_FIELDS.filter((k) => k !== 'reason');
 
 export class Journal {
   /** keepOperatorText: keep the operator's free text (show file privacy.keepOperatorText); redacted by default. */
@@ -44,7 +47,7 @@ export class Journal {
   append(record: Without<JournalRecord>): void {
     if (!this.o.keepOperatorText) {
       if (record.type === 'audit' && record.args) record = { ...record, args: redact(record.args) };
-      else if (record.type === 'event' && record.source === 'ensemble') record = { ...record, data: redact(record.data) };
+      else if (record.type === 'event' && record.source === 'ensemble') record = { ...record, data: redact(record.data, ENSEMBLE_OPERATOR_FIELDS) };
     }
     appendFileSync(this.file, JSON.stringify({ at: new Date().toISOString(), ...record }) + '\n');
   }

@@ -21,6 +21,9 @@ export const ASSETS = [
   'firmware-config/firmware/VERSION',
   'models/kuroko-tiny',
 ];
+/** Where hub/web/page-bundle.ts looks for the prebuilt page script (relative to dist/). */
+export const PAGE_BUNDLE = 'hub/web/page/dist/app.js';
+const PAGE_BUNDLER = 'hub/web/page-bundle.ts';
 const FIRMWARE_HEX = 'firmware-config/firmware/build/kuroko-atmega328p.hex';
 const SOURCE_DIRS = ['bin', 'protocol', 'hub', 'edge', 'models/runtime', 'firmware-config', 'deploy'];
 
@@ -59,6 +62,10 @@ export function build({ quiet = false, outDir = join(ROOT, 'dist') } = {}) {
   const tsc = spawnSync(process.execPath, [tscPath(), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', TMP], { stdio: 'inherit' });
   if (tsc.status !== 0) { rmSync(TMP, { recursive: true, force: true }); throw new Error('build: tsc failed (errors above)'); }
   for (const a of ASSETS) cpSync(join(ROOT, a), join(TMP, a), { recursive: true });
+  // The operator page's script, bundled now (esbuild is a devDependency): dist/ and release bundles
+  // serve this file and never need esbuild at run time (hub/web/page-bundle.ts).
+  const page = spawnSync(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, PAGE_BUNDLER), join(TMP, PAGE_BUNDLE)], { encoding: 'utf8' });
+  if (page.status !== 0) { rmSync(TMP, { recursive: true, force: true }); throw new Error(`build: the page's script did not build:\n${page.stdout}${page.stderr}`); }
   if (firmwareHex()) { mkdirSync(dirname(join(TMP, FIRMWARE_HEX)), { recursive: true }); cpSync(join(ROOT, FIRMWARE_HEX), join(TMP, FIRMWARE_HEX)); }
   // The launcher the compiled demo spawns (hub/demo.js resolves ../bin/kuroko.js inside dist/).
   writeFileSync(join(TMP, 'bin/kuroko.js'),

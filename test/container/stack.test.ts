@@ -5,7 +5,9 @@
  * hub + Mosquitto + Prometheus from deploy/container/compose.yaml (Mosquitto and Prometheus from
  * Debian's packages in the same base image, through the compose file's image variables). Grafana
  * has no Debian package and no registry is reachable, so it is not started here; its provisioning
- * files are checked for what they point at.
+ * files are checked for what they point at. The stack is secure by default: its access service
+ * makes the show's credentials first, Mosquitto takes only TLS clients with a user name from outside,
+ * and /metrics needs the token the access service wrote (the test reads both out of the hub container).
  * CI cost: ~2–4 min (debootstrap ~1 min, x64 bundle ~1 min, builds and start ~1 min).
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
@@ -78,16 +80,27 @@ describe('hub container and compose stack', () => {
     const hub = containerOf('hub');
     expect(docker(['exec', hub, 'id', '-u']).trim()).toBe('10001');
     await waitFor('the hub healthcheck', () => docker(['inspect', '--format', '{{.State.Health.Status}}', hub]).trim() === 'healthy', 120000, 1000);
-    const metrics = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`)).text();
+    // Through the published port the hub sees a peer that is not its own machine: the token is needed.
+    expect((await fetch(`http://127.0.0.1:${ports.http}/metrics`)).status).toBe(401);
+    const token = docker(['exec', hub, 'cat', '/etc/kuroko/metrics/token']).trim();
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     expect(metrics).toMatch(/^kuroko_nodes_expected 4$/m);
   }, 180000);
 
   it('the hub talks to Mosquitto on the compose network: its retained state reaches a client outside', async () => {
-    const client = connect(`mqtt://127.0.0.1:${ports.mqtt}`, { reconnectPeriod: 500, connectTimeout: 5000 });
+    const viewer = JSON.parse(docker(['exec', containerOf('hub'), 'cat', '/etc/kuroko/access/clients/viewer.json'])) as { username: string; password: string; ca: string };
+    const tls = { username: viewer.username, password: viewer.password, ca: viewer.ca, connectTimeout: 5000 };
+    const client = connect(`mqtts://localhost:${ports.mqtt}`, { ...tls, reconnectPeriod: 500 });
     const states: string[] = [];
     client.on('message', (_t, p) => states.push(p.toString()));
     try {
       await waitFor('the broker', () => client.connected, 60000);
+      // The same broker refuses a client without a user name (secure by default).
+      const anonymous = connect(`mqtts://localhost:${ports.mqtt}`, { ca: viewer.ca, reconnectPeriod: 0, connectTimeout: 5000 });
+      const refused = await new Promise<string>((res) => { anonymous.once('error', (e) => res(e.message)); anonymous.once('connect', () => res('connected')); });
+      anonymous.end(true);
+      expect(refused).toMatch(/authori[sz]ed|user ?name|password/i);
       await client.subscribeAsync('kuroko/v1/blade/hub/state', { qos: 1 });
       await waitFor('the hub state', () => states.some((s) => /online|live|ready/.test(s)), 60000);
     } finally {

@@ -8,7 +8,7 @@
  * CI cost: about 1–2 min (bundle ~40–60 s at gzip level 1, the arm64 Node under qemu ~30–60 s).
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/stage.ts';
 import { ensureArm64Node, runArm64 } from '../helpers/arm64.ts';
@@ -22,6 +22,7 @@ let manifest: ReleaseManifest;
 let trusted: ReturnType<typeof loadTrustedKey>;
 
 beforeAll(async () => {
+  mkdirSync(join(ROOT, 'var'), { recursive: true }); // a fresh checkout has no var/ yet
   dir = mkdtempSync(join(ROOT, 'var', 'test-arm64-'));
   const k = generateKeyFiles(join(dir, 'keys'));
   trusted = loadTrustedKey(k.publicFile);

@@ -254,7 +254,8 @@ export class EdgeNode {
   }
 
   private stateMessage(): NodeStateT {
-    return { v: 1, state: this.gate.state, reason: this.gate.reason, bdSeq: this.bdSeq, ts: Date.now() };
+    const seen = this.gate.latch.state.newestSeen;
+    return { v: 1, state: this.gate.state, reason: this.gate.reason, bdSeq: this.bdSeq, ...(seen ? { estopStamp: { epoch: seen.epoch, seq: seen.seq } } : {}), ts: Date.now() };
   }
 
   private publishState(): void {

@@ -32,8 +32,10 @@ export function writeAtomic(file: string, text: string): void {
 }
 
 export class EstopLedger {
-  readonly epoch: number;
+  private epochNow: number;
   private seq = 0;
+  private readonly file: string | null = null;
+  private readonly show: string;
   /** The newest e-stop or release this hub knows of (its own, restored, or obeyed). */
   current: EstopRecord | null = null;
 
@@ -43,18 +45,41 @@ export class EstopLedger {
    */
   constructor(dir: string | null, show: string, restored: EstopRecord | null = null) {
     // No folder: a hub not started yet keeps its e-stops in memory (stopping never waits for a start).
+    this.show = show;
     if (dir === null) {
-      this.epoch = (restored?.stamp.epoch ?? 0) + 1;
+      this.epochNow = (restored?.stamp.epoch ?? 0) + 1;
       this.current = restored;
       return;
     }
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${show}.epoch`);
+    this.file = file;
     let stored = 0;
     try { stored = Number(JSON.parse(readFileSync(file, 'utf8')).epoch) || 0; } catch { /* first start */ }
-    this.epoch = Math.max(stored, restored?.stamp.epoch ?? 0) + 1;
-    writeAtomic(file, JSON.stringify({ epoch: this.epoch, show }) + '\n');
+    this.epochNow = Math.max(stored, restored?.stamp.epoch ?? 0) + 1;
+    writeAtomic(file, JSON.stringify({ epoch: this.epochNow, show }) + '\n');
     this.current = restored;
+  }
+
+  /** This hub run's epoch: the first half of every stamp it issues. */
+  get epoch(): number {
+    return this.epochNow;
+  }
+
+  /**
+   * A stamp a node reports having seen (its latch). Nodes accept only a release newer than every
+   * e-stop they have seen, so a hub whose epoch is not above it (a new or wiped journal directory,
+   * another hub before this one) would issue releases every node refuses, forever. Moving the epoch
+   * above it keeps the node's rule intact: the next stamp this hub issues is newer than all it saw.
+   * Returns true when the epoch moved.
+   */
+  observe(stamp: EstopStampT | undefined | null): boolean {
+    // Our own stamps (or older ones of this epoch) need nothing: the next one we issue is newer.
+    if (!stamp || stamp.epoch < this.epochNow || (stamp.epoch === this.epochNow && stamp.seq <= this.seq)) return false;
+    this.epochNow = stamp.epoch + 1;
+    this.seq = 0;
+    if (this.file) writeAtomic(this.file, JSON.stringify({ epoch: this.epochNow, show: this.show }) + '\n');
+    return true;
   }
 
   get active(): boolean {
@@ -63,7 +88,7 @@ export class EstopLedger {
 
   /** A new stamped e-stop or release issued by this hub. */
   issue(active: boolean, source: string, reason?: string): EstopRecord {
-    const record: EstopRecord = { active, stamp: { epoch: this.epoch, seq: ++this.seq }, source, ...(reason ? { reason } : {}) };
+    const record: EstopRecord = { active, stamp: { epoch: this.epochNow, seq: ++this.seq }, source, ...(reason ? { reason } : {}) };
     this.current = record;
     return record;
   }

@@ -227,7 +227,10 @@ export class Hub extends EventEmitter {
   /** One small handler per channel; decoding and refusals are the endpoints'. */
   private route(ep: Endpoint, inbox: Endpoint): void {
     ep.handle('nodeBirth', (m, { params }) => { this.registry.birth(params.node!, m); this.emit('birth', params.node, m); });
-    ep.handle('nodeState', (m, { params }) => this.registry.state(params.node!, m.state, m.reason, m.bdSeq));
+    ep.handle('nodeState', (m, { params }) => {
+      if (this.ledger?.observe(m.estopStamp)) this.log.info({ node: params.node, stamp: formatStamp(m.estopStamp) }, `node ${params.node} has seen e-stop stamp ${formatStamp(m.estopStamp)}: this hub's stamps now start at epoch ${this.ledger.epoch}`);
+      this.registry.state(params.node!, m.state, m.reason, m.bdSeq);
+    });
     ep.handle('nodeHeartbeat', (m, { params }) => this.registry.heartbeat(params.node!, m));
     ep.handle('nodeTelemetry', (m, { params }) => this.emit('telemetry', params.node, m));
     ep.handle('estop', (m, { retained }) => this.onEstop(m, retained));

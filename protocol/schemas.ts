@@ -46,11 +46,20 @@ export const NodeStateName = Type.Union([
   Type.Literal('init'), Type.Literal('ready'), Type.Literal('armed'),
   Type.Literal('estopped'), Type.Literal('fault'), Type.Literal('lost'),
 ]);
+/** Orders e-stops and releases across hub restarts: compare epoch first, then seq. */
+export const EstopStamp = obj({
+  epoch: Type.Integer({ minimum: 0, description: 'the hub start count, persisted in its journal directory; grows on every hub start' }),
+  seq: Type.Integer({ minimum: 0, description: 'grows with every e-stop and release this hub issues' }),
+}, 'order of an e-stop or release');
+
 export const NodeState = obj({
   v: V,
   state: NodeStateName,
   reason: Type.Optional(Type.String({ maxLength: 500 })),
   bdSeq: Type.Integer({ minimum: 0, maximum: 255, description: 'birth/death sequence, matches the birth and the Will' }),
+  // The newest e-stop/release stamp this node's latch has seen: a hub whose stamps are older (a new
+  // journal directory) moves its epoch above it, or the node would refuse that hub's releases forever.
+  estopStamp: Type.Optional(EstopStamp),
   ts: Ts,
 }, 'Retained. The node Last Will sets state lost with the bdSeq of its birth.');
 
@@ -200,11 +209,6 @@ export const NodeEvent = obj({
 }, 'QoS 1. Something happened on a node: watchdog, limit, motion, fault, ...');
 
 // ---- show-wide ---------------------------------------------------------------
-/** Orders e-stops and releases across hub restarts: compare epoch first, then seq. */
-export const EstopStamp = obj({
-  epoch: Type.Integer({ minimum: 0, description: 'the hub start count, persisted in its journal directory; grows on every hub start' }),
-  seq: Type.Integer({ minimum: 0, description: 'grows with every e-stop and release this hub issues' }),
-}, 'order of an e-stop or release');
 
 export const Estop = obj({
   v: V,

@@ -63,4 +63,25 @@ describe('the e-stop ledger, echoes and a hub not started', () => {
     expect(l.issue(true, 'page').stamp).toEqual({ epoch: 1, seq: 1 });
     expect(l.active).toBe(true);
   });
+
+  it('a new hub (fresh journal folder) moves its epoch above the stamps its nodes have seen, so its release is newer', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kuroko-ledger-'));
+    const l = new EstopLedger(dir, 'show');
+    expect(l.epoch).toBe(1);
+    // A node latched by another hub's e-stop and release (1.2): stamps (1, 1) and (1, 2) would be refused by it.
+    expect(l.observe({ epoch: 1, seq: 2 })).toBe(true);
+    expect(l.epoch).toBe(2);
+    expect(JSON.parse(readFileSync(join(dir, 'show.epoch'), 'utf8')).epoch).toBe(2);
+    const estop = l.issue(true, 'console');
+    const release = l.issue(false, 'console');
+    expect(compareStamps(estop.stamp, { epoch: 1, seq: 2 })).toBeGreaterThan(0);
+    expect(compareStamps(release.stamp, estop.stamp)).toBeGreaterThan(0);
+    // Its own stamps, older ones, and nothing at all leave the epoch alone.
+    expect(l.observe(release.stamp)).toBe(false);
+    expect(l.observe({ epoch: 1, seq: 50 })).toBe(false);
+    expect(l.observe(undefined)).toBe(false);
+    expect(l.epoch).toBe(2);
+    // Reopened, it keeps growing from the moved epoch.
+    expect(new EstopLedger(dir, 'show').epoch).toBe(3);
+  });
 });

@@ -77,7 +77,7 @@ const manifest: ModelManifest & Record<string, unknown> = {
   training: {
     steps: meta.steps, batchSize: meta.batch_size, contextLength: meta.config.n_positions, learningRate: meta.lr, seed: meta.seed,
     seconds: meta.train_seconds, trainTokens: meta.train_tokens, hardware: '1 CPU core (torch 1.13, OpenBLAS, 1 thread)',
-    command: 'models/pipeline/run.sh /work/shared/data/ja_plays.txt /work/shared/data/tinyshakespeare.txt',
+    command: 'models/pipeline/run.sh ../shared/data/ja_plays.txt ../shared/data/tinyshakespeare.txt',
   },
   data: meta.splits.map((s) => ({
     corpus: s.corpus,

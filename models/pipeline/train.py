@@ -3,7 +3,7 @@
 Usage: train.py --ja JA_PLAYS --en TINYSHAKESPEARE --out DIR [--time-budget-s 2400] [size flags]
 Writes DIR/checkpoint.pt, DIR/tokenizer.json, DIR/tokenizer_config.json, DIR/train_meta.json
 and DIR/data/{train,val_*}.bin (token ids, for evaluation; not shipped).
-Single-threaded on purpose (see /work/shared/NOTES.md): torch.set_num_threads(1) + OpenBLAS.
+Single-threaded on purpose (see ../shared/NOTES.md): torch.set_num_threads(1) + OpenBLAS.
 """
 from __future__ import annotations
 

@@ -15,18 +15,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Hub } from '../../hub/hub.ts';
 import { newCueId } from '../../hub/playback.ts';
 import type { ShowT } from '../../hub/show/schema.ts';
-import { topic, filter, type CueAckT } from '../../protocol/index.ts';
+import { topic, filter } from '../../protocol/index.ts';
 import { spawnEdge, stopChild, waitFor } from '../helpers/stage.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { percentile, fmt, table } from './stats.ts';
+import { cueLatency, within } from './cue-probe.ts';
 import { codecBreakdown, trafficCensus } from './hot-path.ts';
 
 /** Every wait in a benchmark has a limit: a stuck run says where it stuck instead of hanging. */
-function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(`benchmark stuck: ${what} took over ${ms} ms`)), ms); })]).finally(() => clearTimeout(t));
-}
-
 const CUES = Number(process.env.BENCH_CUES ?? 300);
 const ESTOPS = Number(process.env.BENCH_ESTOPS ?? 30);
 
@@ -71,23 +67,6 @@ async function rawRoundTrip(url: string, count: number): Promise<number[]> {
   return out;
 }
 
-async function kurokoCueLatency(hub: Hub, nodes: string[], count: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < count + 20; i++) {
-    const node = nodes[i % nodes.length]!;
-    const id = newCueId();
-    const at = hub.showNow() + 100;
-    const t0 = performance.now();
-    await within(`an ack from ${node}`, 5000, new Promise<void>((resolve) => {
-      const onAck = (n: string, a: CueAckT) => { if (n === node && a.cue === id && a.status === 'accepted') { hub.off('cue-ack', onAck); resolve(); } };
-      hub.on('cue-ack', onAck);
-      hub.publish('nodeCue', { node }, { v: 1, id, scene: 's', seq: i, at, deadline: at + 500, ts: Date.now(), kind: 'wait', params: { durationMs: 0 } });
-    }));
-    if (i >= 20) out.push(performance.now() - t0);
-  }
-  return out;
-}
-
 async function estopLatency(url: string, nodes: string[], count: number): Promise<number[]> {
   const monitor = await client(url);
   const states = new Map<string, string>();
@@ -128,7 +107,7 @@ async function run(brokerName: string, n: number, brokerUrl?: string) {
   censuses.push([`${brokerName}, ${n} nodes`, await trafficCensus(hub.brokerUrl, 'bench')]);
   const floor = await rawRoundTrip(hub.brokerUrl, CUES);
   process.stderr.write(`    floor done\n`);
-  const cue = await kurokoCueLatency(hub, nodes, CUES);
+  const cue = await cueLatency(hub, nodes, CUES);
   process.stderr.write(`    cue latency done\n`);
   const estop = await estopLatency(hub.brokerUrl, nodes, ESTOPS);
   process.stderr.write(`    e-stop done\n`);

@@ -16,21 +16,17 @@ import { newCueId } from '../../hub/playback.ts';
 import type { ShowT } from '../../hub/show/schema.ts';
 import { AccessStore } from '../../hub/access/store.ts';
 import { mqttSecurityOptions, securityFromBundle } from '../../protocol/credentials.ts';
-import { topic, filter, type CueAckT } from '../../protocol/index.ts';
+import { topic, filter } from '../../protocol/index.ts';
 import { Signer, Verifier } from '../../protocol/signing.ts';
 import { spawnEdge, stopChild, waitFor } from '../helpers/stage.ts';
 import { startMosquitto, startSecureMosquitto } from '../helpers/mosquitto.ts';
 import { percentile, fmt, table } from './stats.ts';
+import { cueLatency, within } from './cue-probe.ts';
 
 const CUES = Number(process.env.BENCH_SEC_CUES ?? 200);
 const ESTOPS = Number(process.env.BENCH_SEC_ESTOPS ?? 20);
 const NODES = Number(process.env.BENCH_SEC_NODES ?? 4);
 const WARMUP = 20;
-
-function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(`benchmark stuck: ${what} took over ${ms} ms`)), ms); })]).finally(() => clearTimeout(t));
-}
 
 function benchShow(n: number): ShowT {
   const cast = Array.from({ length: n }, (_, i) => ({ id: `n${i + 1}`, name: `N${i + 1}`, node: `n${i + 1}` }));
@@ -41,23 +37,6 @@ async function client(url: string, o: IClientOptions): Promise<MqttClient> {
   const c = connect(url, { clean: true, reconnectPeriod: 0, ...o });
   await new Promise<void>((r, j) => { c.once('connect', () => r()); c.once('error', j); });
   return c;
-}
-
-async function cueLatency(hub: Hub, nodes: string[]): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < CUES + WARMUP; i++) {
-    const node = nodes[i % nodes.length]!;
-    const id = newCueId();
-    const at = hub.showNow() + 100;
-    const t0 = performance.now();
-    await within(`an ack from ${node}`, 5000, new Promise<void>((resolve) => {
-      const onAck = (n: string, a: CueAckT) => { if (n === node && a.cue === id && a.status === 'accepted') { hub.off('cue-ack', onAck); resolve(); } };
-      hub.on('cue-ack', onAck);
-      hub.publish('nodeCue', { node }, { v: 1, id, scene: 's', seq: i, at, deadline: at + 500, ts: Date.now(), kind: 'wait', params: { durationMs: 0 } });
-    }));
-    if (i >= WARMUP) out.push(performance.now() - t0);
-  }
-  return out;
 }
 
 async function estopFanOut(hub: Hub, url: string, nodes: string[], operator: IClientOptions, viewer: IClientOptions): Promise<number[]> {
@@ -105,7 +84,7 @@ async function measure(label: string, s: Stage) {
   try {
     await waitFor(`${nodes.length} nodes ready`, () => nodes.every((x) => s.hub.registry.get(x)?.state === 'ready'), 120000);
     await new Promise((r) => setTimeout(r, 500));
-    const cue = await cueLatency(s.hub, nodes);
+    const cue = await cueLatency(s.hub, nodes, CUES, WARMUP);
     const estop = await estopFanOut(s.hub, s.clientUrl, nodes, s.operator, s.viewer);
     return { cue, estop };
   } finally {

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import {
-  SOFTWARE_VERSION, type ChannelName, type PayloadOf, type NodeBirthT, type CueAckStatusT, type NodeStateT,
+  SOFTWARE_VERSION, type ChannelName, type PayloadOf, type NodeBirthT, type CueAckStatusT, type NodeStateT, type TranscriptLineT,
 } from '../protocol/index.ts';
 import { Endpoint, type ConnectionOptions } from '../protocol/endpoint.ts';
 import { precompileValidators } from '../protocol/codec.ts';
@@ -20,6 +20,7 @@ import { SafetyGate } from './safety.ts';
 import { EstopLatch, FileLatchStore, MemoryLatchStore } from './estop-latch.ts';
 import { defaultLatchFile, obeyConsoleEstop, obeyEstopMessage } from './estop-input.ts';
 import { Outbox } from './outbox.ts';
+import { UnjournaledLines } from './unjournaled-lines.ts';
 import { MotionController } from './motion.ts';
 import { CueExecutor } from './cue-executor.ts';
 import { ShowClock } from './show-clock.ts';
@@ -55,6 +56,9 @@ type Performed =
   | { name: 'transcript'; payload: PayloadOf<'transcript'> }
   | { name: 'nodeCueAck'; payload: PayloadOf<'nodeCueAck'> };
 
+/** A line the hub has not confirmed this long after it was sent is sent again. */
+const UNJOURNALED_RESEND_MS = 10_000;
+
 /** A reading closer than this to the last one published waits for the 1 s refresh. */
 const TELEMETRY_DEADBAND: Record<SensorReading['kind'], number> = { distance: 2, temperature: 0.5 };
 
@@ -77,6 +81,8 @@ export class EdgeNode {
   /** Refusal log lines are bounded: a flood of forged messages must not become a flood of lines. */
   private readonly refusalLog = new TokenBucket(5, 10);
   readonly outbox: Outbox<Performed>;
+  /** Performed lines the hub has not yet confirmed journaling (edge/unjournaled-lines.ts). */
+  readonly unjournaled: UnjournaledLines;
 
   constructor(private readonly o: EdgeNodeOptions) {
     this.log = o.logger;
@@ -85,6 +91,7 @@ export class EdgeNode {
     const latch = new EstopLatch(latchFile === null ? new MemoryLatchStore() : new FileLatchStore(latchFile));
     this.gate = new SafetyGate(profile, o.hardware, o.watchdogMs ?? profile.safety?.watchdogMs ?? 500, { latch });
     this.motion = new MotionController(profile, this.gate);
+    this.unjournaled = new UnjournaledLines({ limit: o.outboxLimit });
     this.outbox = new Outbox<Performed>({
       limit: o.outboxLimit,
       connected: () => !!this.endpoint?.connected,
@@ -102,14 +109,14 @@ export class EdgeNode {
         transcript: (line) => {
           // The node's own record of what it performed (the crash drills compare it with the hub's journal).
           this.log.info({ performed: { cue: line.cue, scene: line.scene, text: line.text } }, `performed: ${line.text}`);
-          this.outbox.offer({ name: 'transcript', payload: { v: 1, node: o.node, ts: Date.now(), ...line } });
+          this.sendLine(line);
         },
       },
     });
     this.cover = o.adlib ? new CoverForHub({
       adlib: o.adlib, voice: o.voice, gate: this.gate, executor: this.executor, clock: this.clock, log: this.log,
       character: o.character ?? o.node,
-      publishLine: (line) => this.outbox.offer({ name: 'transcript', payload: { v: 1, node: o.node, ts: Date.now(), ...line } }),
+      publishLine: (line) => this.sendLine(line),
       publishEvent: (data) => this.publish('nodeEvent', { node: o.node, kind: 'adlib' }, { v: 1, kind: 'adlib', data, ts: Date.now() }),
     }) : null;
     this.gate.on('state', (state, reason) => {
@@ -184,7 +191,12 @@ export class EdgeNode {
       this.clock.observe(m.showTime, m.epoch);
       this.gate.hubHeartbeat();
     });
-    ep.handle('hubState', (m) => this.log.info({ hub: m.status, epoch: m.epoch }, `hub is ${m.status}`));
+    ep.handle('hubState', (m) => {
+      this.log.info({ hub: m.status, epoch: m.epoch }, `hub is ${m.status}`);
+      // A hub (back) online may not have journaled what this node performed: send it what it has not confirmed.
+      if (m.status === 'online') this.resendUnjournaled(500);
+    });
+    ep.handle('nodeJournaled', (m) => this.unjournaled.journaled(m.seq, m.lineTs), { params: { node } });
     // A retained release is a stored value, never an operator's act: the latch decides (edge/estop-input.ts).
     ep.handle('estop', (m, ctx) => obeyEstopMessage(this.gate, m, ctx.retained));
     // Nodes obey the console e-stop directly, so it works even when the hub is down.
@@ -217,6 +229,17 @@ export class EdgeNode {
         this.publishState();
         return;
     }
+  }
+
+  /** A performed line: numbered and kept until the hub's receipt, then sent (or queued while the broker is away). */
+  private sendLine(line: Omit<TranscriptLineT, 'v' | 'node' | 'ts' | 'seq'>): void {
+    this.outbox.offer({ name: 'transcript', payload: this.unjournaled.keep({ v: 1, node: this.o.node, ts: Date.now(), ...line }) });
+  }
+
+  /** Lines without the hub's receipt, sent at least `olderThanMs` ago, go out again (the hub journals each once). */
+  private resendUnjournaled(olderThanMs: number): void {
+    if (!this.endpoint?.connected) return; // the outbox already holds what waits for the broker
+    for (const line of this.unjournaled.resend(olderThanMs)) this.outbox.offer({ name: 'transcript', payload: line });
   }
 
   private ack(cue: string, status: CueAckStatusT, extra: { reason?: string; durationMs?: number } = {}): void {
@@ -263,6 +286,8 @@ export class EdgeNode {
   }
 
   private heartbeat(): void {
+    // A receipt this late was lost (or the hub could not write): try again.
+    this.resendUnjournaled(UNJOURNALED_RESEND_MS);
     this.publish('nodeHeartbeat', { node: this.o.node }, {
       v: 1,
       seq: this.hbSeq++,
@@ -271,7 +296,8 @@ export class EdgeNode {
       clockOffsetMs: this.clock.offsetMs,
       hubAgeMs: this.clock.hubAgeMs(),
       rssBytes: process.memoryUsage.rss(),
-      queueDropped: this.outbox.dropped,
+      queueDropped: this.outbox.dropped + this.unjournaled.dropped,
+      linesUnconfirmed: this.unjournaled.size,
       refusedWrites: this.gate.refused.total,
       ts: Date.now(),
     });

@@ -18,7 +18,7 @@ import { NodeRegistry, type NodeInfo } from './registry.ts';
 import { Playback, newCueId, type Report, type ExternalCueRunner } from './playback.ts';
 import { Journal, lastJournal } from './journal.ts';
 import { EstopLedger, type EstopRecord } from './estop-ledger.ts';
-import { restoreFrom, type RestoredState } from './restore.ts';
+import { lineKey, restoreFrom, type RestoredState } from './restore.ts';
 import { StallWatch, type Stall } from './stall.ts';
 import { ConsoleCommands } from './console.ts';
 import { Curator, type CurateRequest } from './web/curator.ts';
@@ -252,16 +252,28 @@ export class Hub extends EventEmitter {
 
   /** A performed line: journaled once, marked late (with the node's own times) if it waited somewhere. */
   private onLine(m: TranscriptLineT): void {
-    const key = `${m.node}|${m.ts}|${m.text}`;
-    if (this.seenLines.has(key)) return;
-    this.seenLines.add(key);
-    if (this.seenLines.size > 10000) this.seenLines.delete(this.seenLines.values().next().value!);
+    const key = lineKey(m);
+    if (this.seenLines.has(key)) return this.confirmLine(m);
+    this.rememberLine(key);
     const delayMs = Date.now() - m.ts;
     this.transcript.push(m);
     // The journal keeps every line; memory keeps the recent ones (the page, the .srt of this run).
     if (this.transcript.length > TRANSCRIPT_KEEP) this.transcript.splice(0, this.transcript.length - TRANSCRIPT_KEEP);
     this.journal?.append({ type: 'line', line: m, ...(delayMs > LATE_MS ? { late: { delayMs: Math.round(delayMs) } } : {}) });
+    // Written (synchronously) before the receipt goes out: a receipt always means the line is on disk.
+    this.confirmLine(m);
     this.emit('line', m);
+  }
+
+  /** The receipt the node waits for before it forgets a line (edge/unjournaled-lines.ts). */
+  private confirmLine(m: TranscriptLineT): void {
+    if (m.seq === undefined || !this.journal) return;
+    this.publish('nodeJournaled', { node: m.node }, { v: 1, seq: m.seq, lineTs: m.ts, ts: Date.now() });
+  }
+
+  private rememberLine(key: string): void {
+    this.seenLines.add(key);
+    if (this.seenLines.size > 10000) this.seenLines.delete(this.seenLines.values().next().value!);
   }
 
   // ---- e-stop ---------------------------------------------------------------------------
@@ -325,7 +337,7 @@ export class Hub extends EventEmitter {
   /** Takes back the last journal's state, paused: never continues by itself. */
   private takeBack(r: RestoredState): void {
     if (r.estop) this.journal!.append({ type: 'estop', ...r.estop });
-    for (const l of r.lines) this.seenLines.add(`${l.node}|${l.ts}|${l.text}`);
+    for (const k of r.journaledKeys) this.rememberLine(k);
     this.transcript.push(...r.lines);
     if (r.position) this.playback.restore(r.position);
     this.journal!.append({ type: 'restored', from: r.from, estop: !!r.estop?.active, position: r.position ? this.playback.position() : null, interrupted: r.interrupted, lines: r.lines.length });

@@ -15,8 +15,15 @@ export interface RestoredState {
   interrupted: string[];
   /** Lines of the restored scene already performed (in the order they were journaled). */
   lines: TranscriptLineT[];
+  /** Every line the last journal holds, as lineKey()s: a node resending one is not journaled twice. */
+  journaledKeys: string[];
   /** The last hub stopped cleanly (hub-stop journaled): nothing was interrupted by a crash. */
   clean: boolean;
+}
+
+/** One performed line of one node, as the hub recognises it again when a node resends it. */
+export function lineKey(l: Pick<TranscriptLineT, 'node' | 'ts' | 'text'>): string {
+  return `${l.node}|${l.ts}|${l.text}`;
 }
 
 export function restoreFrom(file: string): RestoredState {
@@ -48,6 +55,7 @@ export function restoreFromRecords(from: string, records: readonly JournalRecord
     position,
     interrupted: position?.running ?? [],
     lines: scene ? lines.filter((l) => l.scene === scene) : [],
+    journaledKeys: lines.map(lineKey),
     clean,
   };
 }

@@ -105,7 +105,8 @@ export const NodeHeartbeat = obj({
   clockOffsetMs: Type.Number({ description: 'estimated show-clock offset (show time = local monotonic + offset)' }),
   hubAgeMs: Type.Union([Type.Number(), Type.Null()], { description: 'age of the last hub heartbeat' }),
   rssBytes: Type.Number(),
-  queueDropped: Type.Optional(Type.Integer({ minimum: 0, description: 'transcript lines and cue acks dropped (oldest first) from the queue kept while the broker was unreachable, since start' })),
+  queueDropped: Type.Optional(Type.Integer({ minimum: 0, description: 'transcript lines and cue acks dropped (oldest first) from the queue kept while the broker was unreachable, and lines dropped unconfirmed by the hub, since start' })),
+  linesUnconfirmed: Type.Optional(Type.Integer({ minimum: 0, description: 'performed lines the hub has not yet confirmed journaling (kept and sent again until it does)' })),
   refusedWrites: Type.Optional(Type.Integer({ minimum: 0, description: 'hardware writes refused by the safety gate (revoked command interfaces), since start' })),
   ts: Ts,
 }, 'QoS 0, 1 Hz.');
@@ -232,8 +233,16 @@ export const TranscriptLine = obj({
   startShowTime: ShowTime,
   durationMs: Type.Number(),
   delayedMs: Type.Optional(Type.Number({ minimum: 0, description: 'set when the node queued this line while the broker was unreachable: how long it waited; startShowTime and ts are the original ones' })),
+  seq: Type.Optional(Type.Integer({ minimum: 0, description: "the node's number for this line (per node run): the hub answers on node/{node}/journaled once the line is in its journal, and the node keeps (and resends) it until then" })),
   ts: Ts,
 }, 'QoS 1. One line as it was performed.');
+
+export const LineJournaled = obj({
+  v: V,
+  seq: Type.Integer({ minimum: 0, description: 'the seq of the transcript line' }),
+  lineTs: Type.Number({ description: 'the ts of the transcript line (with seq, it names one line of one node run)' }),
+  ts: Ts,
+}, "QoS 1. The hub's receipt for one performed line: it is in the journal (written before this is sent). Until it arrives the node keeps the line and sends it again when the hub comes back, so a hub crash (and the embedded broker dying with it) loses no line.");
 
 export const ShowState = obj({
   v: V,
@@ -305,6 +314,7 @@ export type NodeEventT = Static<typeof NodeEvent>;
 export type EstopT = Static<typeof Estop>;
 export type EstopStampT = Static<typeof EstopStamp>;
 export type TranscriptLineT = Static<typeof TranscriptLine>;
+export type LineJournaledT = Static<typeof LineJournaled>;
 export type ShowStateT = Static<typeof ShowState>;
 export type ConsoleReplyT = Static<typeof ConsoleReply>;
 export type ErrorReportT = Static<typeof ErrorReport>;

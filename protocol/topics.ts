@@ -43,6 +43,7 @@ export const CHANNELS = {
   nodeTelemetry: { pattern: 'node/{node}/telemetry/{sensor}', qos: 0, retain: false, publisher: 'node', schema: S.Telemetry, description: 'A sensor reading or a node metric.' },
   nodeEvent: { pattern: 'node/{node}/event/{kind}', qos: 1, retain: false, publisher: 'node', schema: S.NodeEvent, description: 'A node event (watchdog, limit, motion, fault, ...).' },
   estop: { pattern: 'estop', qos: 1, retain: true, publisher: 'hub', schema: S.Estop, description: 'Show-wide emergency stop; retained so a node that (re)connects sees it first.', nodeReads: true, signed: true },
+  nodeJournaled: { pattern: 'node/{node}/journaled', qos: 1, retain: false, publisher: 'hub', schema: S.LineJournaled, description: "The hub's receipt for a performed line, sent once it is journaled; the node keeps the line until then.", nodeReads: true },
   transcript: { pattern: 'transcript', qos: 1, retain: false, publisher: 'node', schema: S.TranscriptLine, description: 'Each line as performed.', nodeReads: true },
   showState: { pattern: 'show/state', qos: 1, retain: true, publisher: 'hub', schema: S.ShowState, description: 'Scene, standby cue and status of the show.' },
   hubEvent: { pattern: 'hub/event/{kind}', qos: 1, retain: false, publisher: 'hub', schema: S.NodeEvent, description: 'A hub report: late or missing ack, cue skipped for a lost node, node lost, ...' },

@@ -18,14 +18,14 @@ type Who = 'hub' | 'node' | 'operator' | 'viewer';
 
 /** Publishers of each channel (for node channels: the node itself, on its own topics). */
 const PUBLISH: Record<ChannelName, Who[]> = {
-  hubState: ['hub'], hubHeartbeat: ['hub'], nodeCue: ['hub'], nodeCmd: ['hub'], estop: ['hub'], showState: ['hub'],
+  hubState: ['hub'], hubHeartbeat: ['hub'], nodeCue: ['hub'], nodeCmd: ['hub'], nodeJournaled: ['hub'], estop: ['hub'], showState: ['hub'],
   hubEvent: ['hub'], consoleReply: ['hub'], error: ['hub', 'node'],
   nodeState: ['node'], nodeBirth: ['node'], nodeHeartbeat: ['node'], nodeCueAck: ['node'], nodeTelemetry: ['node'], nodeEvent: ['node'], transcript: ['node'],
   consoleSceneStart: ['operator'], consoleGo: ['operator'], consoleStop: ['operator'], consoleArm: ['operator'], consoleDisarm: ['operator'],
   consoleEstop: ['operator'], consoleRelease: ['operator'], consoleNextSpeaker: ['operator'], consoleCouncilAsk: ['operator'], consoleCouncilAgent: ['operator'],
 };
 /** What a node receives (its own copy of node/{id}/ channels); hub, operator and viewer receive everything. */
-const NODE_RECEIVES: ChannelName[] = ['hubState', 'hubHeartbeat', 'nodeCue', 'nodeCmd', 'estop', 'transcript', 'consoleEstop'];
+const NODE_RECEIVES: ChannelName[] = ['hubState', 'hubHeartbeat', 'nodeCue', 'nodeCmd', 'nodeJournaled', 'estop', 'transcript', 'consoleEstop'];
 
 const NAMES = Object.keys(CHANNELS) as ChannelName[];
 const IDENT: Record<Who, string> = { hub: 'hub', node: ME, operator: 'operator', viewer: 'viewer' };

@@ -26,6 +26,8 @@ export interface DrillResult {
   broker: BrokerKind;
   timeToSafeMs: number | null;
   linesMissing: number;
+  /** The missing lines themselves ("node: text"), new in this drill. */
+  missing: string[];
   estopsLost: number;
   unpromptedCues: number;
   goToLineMs: number | null;
@@ -91,7 +93,7 @@ export const PLANS: Plan[] = [
 /** Runs one drill; the world is left running, released and stopped, for the next. */
 export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
   const notes: string[] = [];
-  const missingBefore = w.missingLines().length;
+  const missingBefore = new Set(w.missingLines());
   await w.runScene(2);
   if (plan.estopFirst) {
     // The broker saves now (the release of the last drill is on disk); the e-stop after it is not saved.
@@ -165,8 +167,8 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
   // Stop the scene and let late lines land before counting what the journal lacks.
   await w.command('consoleStop');
   await sleep(1500);
-  const linesMissing = w.missingLines().length - missingBefore;
-  return { drill: plan.name, broker: w.kind, timeToSafeMs, linesMissing, estopsLost, unpromptedCues, goToLineMs, staleReleasesObeyed, staleReleaseServed, notes };
+  const missing = w.missingLines().filter((m) => !missingBefore.has(m));
+  return { drill: plan.name, broker: w.kind, timeToSafeMs, linesMissing: missing.length, missing, estopsLost, unpromptedCues, goToLineMs, staleReleasesObeyed, staleReleaseServed, notes };
 }
 
 /** The table `npm run chaos` prints. */

@@ -5,7 +5,7 @@
  * with the node's timestamps). Drills (drills.ts) break parts of it and measure what happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,10 +20,6 @@ import { waitFor, sleep } from '../helpers/wait.ts';
 export const CHAOS_SHOW = join(ROOT, 'test/fixtures/chaos-show.yaml');
 export const SHOW = 'chaos';
 export const NODES = ['ann', 'ben'];
-
-/** The node's side of issue 9, where it has landed: an e-stop latch on disk, and an outbox for lines performed offline. */
-export const EDGE_HAS_LATCH = existsSync(join(ROOT, 'edge/estop-latch.ts'));
-export const EDGE_HAS_OUTBOX = existsSync(join(ROOT, 'edge/outbox.ts'));
 
 export type BrokerKind = 'mosquitto' | 'aedes';
 
@@ -205,7 +201,12 @@ export class World {
     await waitFor(`${lines} lines performed`, () => this.performedCount() >= before + lines, 20000);
   }
 
-  /** A node's latest state: its own log or the broker's retained state, whichever is newer. */
+  /**
+   * A node's latest state: its own log or its state on the broker, whichever the node said later.
+   * Compared by the node's own clock (the payload's ts), not by when this observer heard it: on a
+   * loaded machine the broker's copy of an older state can arrive after the node logged a newer one.
+   * A Will ('lost') carries the ts of its connection, so it counts from when it was heard.
+   */
   stateOf(id: string): string | undefined {
     const n = this.nodes.get(id)!;
     let logged: NodeLogLine | undefined;
@@ -214,7 +215,9 @@ export class World {
     let seen: Seen | undefined;
     for (let i = this.seen.length - 1; i >= 0 && !seen; i--) if (this.seen[i]!.topic === t) seen = this.seen[i];
     if (!seen) return logged?.state;
-    if (!logged || seen.at >= logged.time) return JSON.parse(seen.payload).state;
+    const said = JSON.parse(seen.payload) as { state: string; ts: number };
+    const saidAt = said.state === 'lost' ? seen.at : said.ts;
+    if (!logged || saidAt > logged.time) return said.state;
     return logged.state;
   }
 

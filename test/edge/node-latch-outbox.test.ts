@@ -20,6 +20,7 @@ import { SimHardware } from '../../edge/hardware/sim.ts';
 import { SimVoice } from '../../edge/voice/sim-voice.ts';
 import { EdgeNode } from '../../edge/node.ts';
 import { Outbox } from '../../edge/outbox.ts';
+import { UnjournaledLines } from '../../edge/unjournaled-lines.ts';
 import { newCueId } from '../../hub/playback.ts';
 import { encode, topic, type ChannelName, type PayloadOf } from '../../protocol/index.ts';
 import { ROOT } from '../helpers/stage.ts';
@@ -210,5 +211,67 @@ describe('nothing performed is lost', () => {
     expect(sent).toEqual([[3, 70], [4, 60], [5, 50]]);
     box.offer(6);
     expect(sent.at(-1)).toEqual([6, 0]);
+  });
+
+  it('a line the broker took but no hub journaled is sent again when a hub comes online, until the hub confirms it', async () => {
+    // The embedded broker lives in the hub: a hub killed after its broker acked a line, before it
+    // wrote the line down, leaves the node the only holder of that line.
+    const port = await getPort();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const heard: Heard[] = [];
+    const broker = await aedesOn(port, heard);
+    cleanups.push(() => broker.close());
+    const hub = standInHub(url);
+    cleanups.push(() => hub.close());
+    const node = startNode(url, null);
+    cleanups.push(() => node.stop());
+    await node.start();
+    await waitFor('ready', () => node.gate.state === 'ready' && node.clock.synced, 10_000);
+    const at = hub.showNow() + 300;
+    await hub.pub('nodeCue', { node: 'ann' }, { v: 1, id: newCueId(), scene: 's', seq: 0, at, deadline: at + 2000, ts: Date.now(), kind: 'line', params: { character: 'ann', text: 'Nobody wrote this down.' } });
+    const lines = () => heard.filter((h) => h.topic.endsWith('/transcript'));
+    const first = await waitFor('the line, sent once', () => lines()[0], 10_000);
+    expect(first.payload.seq).toBe(0);
+    expect(node.unjournaled.size).toBe(1);
+    await sleep(600);
+    // A hub (re)starts: the line goes out again, the same line (seq, ts, text), and stays kept.
+    await hub.pub('hubState', {}, { v: 1, status: 'online', epoch: 'e2', show: SHOW, version: '0', ts: Date.now() }, true);
+    await waitFor('the line sent again', () => lines().length === 2, 5000);
+    expect(lines()[1]!.payload).toEqual(first.payload);
+    expect(node.unjournaled.size).toBe(1);
+    // A receipt for another run of this node (same seq, other line) changes nothing; the right one ends it.
+    await hub.pub('nodeJournaled', { node: 'ann' }, { v: 1, seq: 0, lineTs: (first.payload.ts as number) - 1, ts: Date.now() });
+    await sleep(200);
+    expect(node.unjournaled.size).toBe(1);
+    await hub.pub('nodeJournaled', { node: 'ann' }, { v: 1, seq: 0, lineTs: first.payload.ts as number, ts: Date.now() });
+    await waitFor('confirmed', () => node.unjournaled.size === 0, 5000);
+    await sleep(600);
+    await hub.pub('hubState', {}, { v: 1, status: 'online', epoch: 'e3', show: SHOW, version: '0', ts: Date.now() }, true);
+    await sleep(500);
+    expect(lines()).toHaveLength(2);
+  }, 60_000);
+
+  it('kept lines: numbered, confirmed only by seq and ts together, resent oldest first and not before their time, bounded', () => {
+    let now = 0;
+    const kept = new UnjournaledLines({ limit: 2, now: () => now });
+    const line = (text: string) => ({ v: 1 as const, node: 'ann', character: 'ann', text, scene: null, cue: null, source: 'hub' as const, startShowTime: 0, durationMs: 1, ts: 1000 + now });
+    const a = kept.keep(line('a'));
+    now = 10;
+    const b = kept.keep(line('b'));
+    expect([a.seq, b.seq]).toEqual([0, 1]);
+    expect(kept.resend(50)).toEqual([]);
+    now = 55;
+    expect(kept.resend(50).map((l) => l.text)).toEqual(['a']);
+    now = 70;
+    expect(kept.resend(50).map((l) => l.text)).toEqual(['b']); // 'a' was just sent again
+    expect(kept.journaled(0, 999)).toBe(false);
+    expect(kept.journaled(0, a.ts)).toBe(true);
+    expect(kept.journaled(0, a.ts)).toBe(false);
+    now = 80;
+    kept.keep(line('c'));
+    kept.keep(line('d')); // over the limit: the oldest ('b') goes, counted
+    expect(kept.dropped).toBe(1);
+    now = 1000;
+    expect(kept.resend(0).map((l) => l.text)).toEqual(['c', 'd']);
   });
 });

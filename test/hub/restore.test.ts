@@ -68,6 +68,28 @@ describe('the hub comes back paused', () => {
     expect(records.filter((r) => r.type === 'estop').map((r) => (r as { active: boolean }).active)).toEqual([true, false]);
   });
 
+  it('journals a line a node sends again once, and confirms it either way (the node keeps a line until confirmed)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kuroko-restore-'));
+    crashedJournal(dir);
+    const hub = new Hub({ show, port: 0, journalDir: dir, logger: pino({ level: 'silent' }) });
+    hubs.push(hub);
+    await hub.start();
+    const rec = await recorder(hub.brokerUrl, [filter('quick', 'nodeJournaled', { node: 'ann' })]);
+    try {
+      // 'First.' is in the crashed hub's journal; the node never got its receipt and sends it again.
+      const again = { v: 1, node: 'ann', character: 'ann', text: 'First.', scene: 'manual', cue: null, source: 'hub', startShowTime: 1, durationMs: 400, seq: 0, ts: 1 };
+      const fresh = { ...again, text: 'Second.', startShowTime: 500, seq: 1, ts: 2 };
+      for (const l of [again, fresh, fresh]) await rec.client.publishAsync('kuroko/v1/quick/transcript', JSON.stringify(l), { qos: 1 });
+      await waitFor('three receipts', () => rec.messages.length >= 3 ? rec.messages : null, 5000);
+      expect(rec.messages.map((m) => JSON.parse(m.payload)).map((r: { seq: number; lineTs: number }) => [r.seq, r.lineTs])).toEqual([[0, 1], [1, 2], [1, 2]]);
+    } finally {
+      await rec.client.endAsync();
+    }
+    const journal = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().at(-1)!;
+    const lines = readJournal(join(dir, journal)).filter((r) => r.type === 'line').map((r) => (r as { line: { text: string } }).line.text);
+    expect(lines).toEqual(['Second.']);
+  });
+
   it('starts fresh without a journal, with epoch 1', async () => {
     const hub = new Hub({ show, port: 0, journalDir: mkdtempSync(join(tmpdir(), 'kuroko-restore-')), logger: pino({ level: 'silent' }) });
     hubs.push(hub);

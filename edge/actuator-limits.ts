@@ -3,7 +3,24 @@
  * levels. The safety gate applies them to every value it writes; motion uses them to plan.
  */
 import type { ProfileT, ServoT, MotorT } from '../firmware-config/profile-schema.ts';
+import { minMoveMs, type Easing } from '../firmware-config/motion-limits.ts';
 import type { Rgb } from './hardware/types.ts';
+import type { SafetyEventData } from './safety-events.ts';
+
+/** One step of a motion: servo targets, motor duties, how long at least, and its easing. */
+export interface MotionStep {
+  servos?: Record<string, number>;
+  motors?: Record<string, number>;
+  ms: number;
+  easing?: Easing;
+}
+
+/** A step inside the limits: each servo's move (range-clamped, slow enough), each motor's duty, and what was clamped. */
+export interface PlannedStep {
+  servos: { id: string; from: number; to: number; duration: number; easing: Easing }[];
+  motors: { id: string; duty: number }[];
+  clamped: SafetyEventData['limit'][];
+}
 
 export class ActuatorLimits {
   readonly servos = new Map<string, ServoT>();
@@ -21,6 +38,29 @@ export class ActuatorLimits {
     if (!Number.isFinite(angle)) return { angle: s.rest, clamped: true };
     const a = Math.min(s.max, Math.max(s.min, angle));
     return { angle: a, clamped: a !== angle };
+  }
+
+  /**
+   * Plans a step from where the servos are: targets into their range, each move at least as long
+   * as the step and as its speed limit needs (the easing's peak speed counted in), duties within
+   * maxDuty. Unknown ids throw (the executor refuses such cues before they get here).
+   */
+  plan(step: MotionStep, positionOf: (servo: string) => number): PlannedStep {
+    const easing = step.easing ?? 'ease-in-out';
+    const out: PlannedStep = { servos: [], motors: [], clamped: [] };
+    for (const [id, asked] of Object.entries(step.motors ?? {})) {
+      const { duty, clamped } = this.motor(id, asked);
+      if (clamped) out.clamped.push({ motor: id, asked, applied: duty, rule: 'maxDuty' });
+      out.motors.push({ id, duty });
+    }
+    for (const [id, asked] of Object.entries(step.servos ?? {})) {
+      const { angle, clamped } = this.servo(id, asked);
+      if (clamped) out.clamped.push({ servo: id, asked, applied: angle, rule: 'range' });
+      const from = positionOf(id);
+      const duration = Math.max(step.ms, minMoveMs(from, angle, this.servos.get(id)!.maxSpeed, easing));
+      out.servos.push({ id, from, to: angle, duration, easing });
+    }
+    return out;
   }
 
   /** The largest step a servo may take in dtMs at its speed limit. */

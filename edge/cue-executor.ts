@@ -3,6 +3,7 @@
  * the node's capabilities and the safety gate, waits for its show-clock start time, performs it,
  * and acks every step (accepted, rejected, started, done, failed).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { LineParts } from './line-parts.ts';
 import type { CueT, CueAckStatusT, TranscriptLineT } from '../protocol/index.ts';
 import type { ProfileT } from '../firmware-config/profile-schema.ts';
@@ -10,7 +11,8 @@ import type { SpeechEngine } from './voice/types.ts';
 import type { SafetyGate } from './safety.ts';
 import type { MotionController } from './motion.ts';
 import type { ShowClock } from './show-clock.ts';
-import { emotionColor } from './emotion-colors.ts';
+import { performLine } from './line-performer.ts';
+import { performLight } from './light-performer.ts';
 import { CUT_CAUSES } from './safety-events.ts';
 
 /** Cues that write to the hardware (through a lease), and so need the node armed. */
@@ -139,55 +141,19 @@ export class CueExecutor {
     }
   }
 
+  /** One performer per kind; each goes down to the gate on its own path and never comes back here. */
   private async perform(cue: CueT, signal: AbortSignal): Promise<void> {
-    const { sink, motion, voice, gate, profile, clock } = this.deps;
+    const { sink, motion, gate } = this.deps;
+    const started = (durationMs: number) => sink.ack(cue.id, 'started', { durationMs });
     switch (cue.kind) {
-      case 'line': {
-        const p = cue.params;
-        const emotionLed = profile.leds?.find((l) => l.emotion);
-        // LED policy: lights need the arm like any output; a disarmed node speaks in the dark.
-        if (emotionLed && p.emotion) gate.acquire(`cue:${cue.id}`)?.writeLed(emotionLed.id, emotionColor(p.emotion), 0.3 + 0.7 * (p.intensity ?? 0.6));
-        const startShowTime = clock.showNow();
-        const utterance = await voice.speak({ text: p.text, language: p.language, ...(p.reading ? { reading: p.reading } : {}) }, signal);
-        sink.ack(cue.id, 'started', { durationMs: utterance.durationMs });
-        this.lineParts.spoken({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs }, p.part);
-        const jaw = profile.servos?.find((s) => s.role === 'jaw');
-        if (jaw && utterance.envelope) void motion.followEnvelope(jaw.id, utterance.envelope);
-        await utterance.done;
-        return;
-      }
-      case 'motion': {
-        const p = cue.params;
-        const duration = p.durationMs ?? 0;
-        sink.ack(cue.id, 'started', { durationMs: duration });
-        if (p.motors) motion.driveMotors(p.motors, duration || undefined);
-        const moves = p.servos ? motion.moveServos(p.servos, duration, p.easing ?? 'ease-in-out') : Promise.resolve();
-        await Promise.all([moves, sleep(duration, signal)]);
-        return;
-      }
-      case 'gesture': {
-        const frames = profile.gestures![cue.params.name]!;
-        sink.ack(cue.id, 'started', { durationMs: frames.reduce((a, f) => a + f.ms, 0) });
-        for (const f of frames) {
-          if (signal.aborted) return;
-          if (!gate.canMove()) throw new Error(`gesture ${cue.params.name} cut short: the node is ${gate.state}`);
-          await motion.moveServos(f.servos ?? {}, f.ms);
-        }
-        return;
-      }
-      case 'light': {
-        const p = cue.params;
-        const lease = gate.acquire(`cue:${cue.id}`);
-        if (!lease) throw new Error(`node is ${gate.state}: lights need the node armed`);
-        sink.ack(cue.id, 'started', { durationMs: p.fadeMs ?? 0 });
-        lease.writeLed(p.led, hexToRgb(p.color ?? '#ffffff'), p.brightness);
-        await sleep(p.fadeMs ?? 0, signal);
-        return;
-      }
+      case 'line': return performLine(cue, { ...this.deps, lineParts: this.lineParts }, signal, started);
+      case 'motion':
+      case 'gesture': return motion.performCue(cue, signal, started);
+      case 'light': return performLight(cue, gate, signal, started);
       case 'sound':
       case 'wait': {
-        sink.ack(cue.id, 'started', { durationMs: cue.params.durationMs });
-        await sleep(cue.params.durationMs, signal);
+        started(cue.params.durationMs);
+        await delay(cue.params.durationMs, undefined, { signal }).catch(() => undefined);
         return;
       }
     }
@@ -215,17 +181,4 @@ export class CueExecutor {
     }
     for (const r of this.running.values()) if (GATED_KINDS.has(r.cue.kind)) r.abort.abort(reason);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-}
-
-export function hexToRgb(hex: string): { r: number; g: number; b: number } {
-  const n = parseInt(hex.slice(1), 16);
-  return { r: (n >> 16) & 255, g: (n >> 8) & 255, b: n & 255 };
 }

@@ -3,13 +3,21 @@
  * it has no hardware. Each move borrows a command lease from the safety gate, and the gate clamps
  * (range, speed) and writes every frame, so a cue can never make a servo jump, whatever its
  * duration says. A revoked lease ends its moves; a re-arm never revives them.
+ *
+ * Motion plans with the profile's limits itself (the same ActuatorLimits the gate enforces with)
+ * and reports what it had to clamp; it asks the gate for nothing but leases, so a cue goes one way
+ * down: executor → motion → gate → hardware.
  */
 import { performance } from 'node:perf_hooks';
 import type { ProfileT } from '../firmware-config/profile-schema.ts';
+import type { CueT } from '../protocol/index.ts';
 import type { SafetyGate } from './safety.ts';
 import type { CommandLease } from './command-lease.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ActuatorLimits, type MotionStep } from './actuator-limits.ts';
+import type { SafetyEventData } from './safety-events.ts';
 
-import { minMoveMs, type Easing } from '../firmware-config/motion-limits.ts';
+import type { Easing } from '../firmware-config/motion-limits.ts';
 
 export type { Easing };
 const EASE: Record<Easing, (t: number) => number> = {
@@ -31,6 +39,8 @@ interface Trajectory {
 
 export interface FrameStats { frames: number; maxLateMs: number }
 
+type MovingCue = Extract<CueT, { kind: 'motion' | 'gesture' }>;
+
 export class MotionController {
   private readonly trajectories = new Map<string, Trajectory>();
   private readonly jaw = new Map<string, { angles: number[]; frameMs: number; start: number; done: () => void; lease: CommandLease }>();
@@ -39,14 +49,38 @@ export class MotionController {
   private lastFrame = 0;
   readonly stats: FrameStats = { frames: 0, maxLateMs: 0 };
 
+  private readonly limits: ActuatorLimits;
+
   constructor(
     private readonly profile: ProfileT,
     private readonly gate: SafetyGate,
     readonly frameMs = 20,
+    /** Told when a cue asked for more than the profile allows (the node publishes it as a `limit` event). */
+    private readonly onLimit: (data: SafetyEventData['limit']) => void = () => undefined,
   ) {
+    this.limits = new ActuatorLimits(profile);
     // The gate has already written the safe outputs; what motion was doing is over.
     gate.on('revoked', () => this.stopAll());
     gate.on('motors-stopped', () => this.cancelMotorTimers());
+  }
+
+  /**
+   * Performs a motion or gesture cue: its frames one after the other, each at least as long as it
+   * says (and as the speed limits need). `started` gets the planned duration first. Resolves when
+   * done or aborted; throws when the node stops being able to move between frames.
+   */
+  async performCue(cue: MovingCue, signal: AbortSignal, started: (durationMs: number) => void): Promise<void> {
+    const steps: MotionStep[] = cue.kind === 'motion'
+      ? [{ ms: cue.params.durationMs ?? 0, ...(cue.params.servos ? { servos: cue.params.servos } : {}), ...(cue.params.motors ? { motors: cue.params.motors } : {}), easing: cue.params.easing ?? 'ease-in-out' }]
+      : (this.profile.gestures?.[cue.params.name] ?? []);
+    const label = cue.kind === 'gesture' ? `gesture ${cue.params.name}` : 'motion';
+    started(steps.reduce((a, f) => a + f.ms, 0));
+    for (const step of steps) {
+      if (signal.aborted) return;
+      if (!this.gate.canMove()) throw new Error(`${label} cut short: the node is ${this.gate.state}`);
+      // A cue's motors run for its duration (a gesture has none); an abort ends the wait, never throws.
+      await Promise.all([this.play(step, step.ms || undefined), delay(step.ms, undefined, { signal }).catch(() => undefined)]);
+    }
   }
 
   /** Where each servo was last written (by anyone: motion, or the gate's safe pose). */
@@ -61,22 +95,39 @@ export class MotionController {
 
   /** Plans a move; resolves when every servo has arrived (or the move was cancelled or refused). */
   moveServos(targets: Record<string, number>, durationMs = 0, easing: Easing = 'ease-in-out'): Promise<void> {
+    return this.play({ servos: targets, ms: durationMs, easing });
+  }
+
+  /** Sets motor duties (the gate clamps to maxDuty, or 0 near an obstacle) for a time, then stops them. */
+  driveMotors(duties: Record<string, number>, durationMs?: number): void {
+    void this.play({ motors: duties, ms: 0 }, durationMs);
+  }
+
+  /**
+   * Starts one step under a fresh lease: motors at their duties (stopped again after motorsForMs,
+   * if given), servos on their trajectories. The plan (range, speed, duty) is the profile's limits';
+   * the gate limits every write again. Resolves when every servo has arrived, or was cancelled.
+   */
+  private play(step: MotionStep, motorsForMs?: number): Promise<void> {
     const lease = this.lease();
     if (!lease) return Promise.resolve();
-    const moves: Promise<void>[] = [];
-    const now = performance.now();
-    for (const [id, raw] of Object.entries(targets)) {
-      const { angle, clamped } = this.gate.limitServo(id, raw);
-      if (clamped) this.gate.reportLimit({ servo: id, asked: raw, applied: angle, rule: 'range' });
-      const from = this.gate.servoPosition(id);
-      const servo = this.profile.servos!.find((s) => s.id === id)!;
-      // The slowest the speed limit allows, with the easing's peak speed counted in.
-      const minDuration = minMoveMs(from, angle, servo.maxSpeed, easing);
-      const duration = Math.max(durationMs, minDuration);
-      this.trajectories.get(id)?.done();
-      moves.push(new Promise<void>((done) => this.trajectories.set(id, { from, to: angle, start: now, duration, easing, done, lease })));
+    const plan = this.limits.plan(step, (id) => this.gate.servoPosition(id));
+    for (const c of plan.clamped) this.onLimit(c);
+    for (const { id, duty } of plan.motors) {
+      clearTimeout(this.motorTimers.get(id));
+      lease.writeMotor(id, duty);
+      if (motorsForMs !== undefined) {
+        // Stopping through the same lease: if it was revoked meanwhile, the gate has stopped the motor already.
+        const t = setTimeout(() => { this.motorTimers.delete(id); lease.writeMotor(id, 0); }, motorsForMs);
+        this.motorTimers.set(id, t);
+      }
     }
-    this.ensureRunning();
+    const now = performance.now();
+    const moves = plan.servos.map(({ id, from, to, duration, easing }) => {
+      this.trajectories.get(id)?.done();
+      return new Promise<void>((done) => this.trajectories.set(id, { from, to, start: now, duration, easing, done, lease }));
+    });
+    if (moves.length) this.ensureRunning();
     return Promise.all(moves).then(() => undefined);
   }
 
@@ -91,23 +142,6 @@ export class MotionController {
       this.jaw.set(servoId, { angles, frameMs: envelope.frameMs, start: performance.now(), done, lease });
       this.ensureRunning();
     });
-  }
-
-  /** Sets motor duties (the gate clamps to maxDuty, or 0 near an obstacle) for a time, then stops them. */
-  driveMotors(duties: Record<string, number>, durationMs?: number): void {
-    const lease = this.lease();
-    if (!lease) return;
-    for (const [id, raw] of Object.entries(duties)) {
-      const { duty, clamped } = this.gate.limitMotor(id, raw);
-      if (clamped) this.gate.reportLimit({ motor: id, asked: raw, applied: duty, rule: 'maxDuty' });
-      clearTimeout(this.motorTimers.get(id));
-      lease.writeMotor(id, duty);
-      if (durationMs !== undefined) {
-        // Stopping through the same lease: if it was revoked meanwhile, the gate has stopped the motor already.
-        const t = setTimeout(() => { this.motorTimers.delete(id); lease.writeMotor(id, 0); }, durationMs);
-        this.motorTimers.set(id, t);
-      }
-    }
   }
 
   private cancelMotorTimers(): void {

@@ -17,6 +17,7 @@ import type { LoadedProfile } from '../firmware-config/profile.ts';
 import type { HardwareBackend, SensorReading } from './hardware/types.ts';
 import type { SpeechEngine } from './voice/types.ts';
 import { SafetyGate } from './safety.ts';
+import type { SafetyEvent } from './safety-events.ts';
 import { EstopLatch, FileLatchStore, MemoryLatchStore } from './estop-latch.ts';
 import { defaultLatchFile, obeyConsoleEstop, obeyEstopMessage } from './estop-input.ts';
 import { Outbox } from './outbox.ts';
@@ -90,7 +91,8 @@ export class EdgeNode {
     const latchFile = o.latchFile === undefined ? defaultLatchFile(o.show, o.node) : o.latchFile;
     const latch = new EstopLatch(latchFile === null ? new MemoryLatchStore() : new FileLatchStore(latchFile));
     this.gate = new SafetyGate(profile, o.hardware, o.watchdogMs ?? profile.safety?.watchdogMs ?? 500, { latch });
-    this.motion = new MotionController(profile, this.gate);
+    // What a cue asked beyond the profile's limits is reported like the gate's own events.
+    this.motion = new MotionController(profile, this.gate, 20, (data) => this.safetyEvent({ kind: 'limit', data }));
     this.unjournaled = new UnjournaledLines({ limit: o.outboxLimit });
     this.outbox = new Outbox<Performed>({
       limit: o.outboxLimit,
@@ -124,11 +126,7 @@ export class EdgeNode {
       this.publishState();
       this.cover?.followHub(state, reason);
     });
-    this.gate.on('event', (e) => {
-      if (e.kind === 'obstacle') this.cover?.speak('proximity');
-      this.log.warn({ event: e.kind, ...e.data }, `safety event ${e.kind} on node ${o.node}`);
-      this.publish('nodeEvent', { node: o.node, kind: e.kind }, { v: 1, kind: e.kind, data: e.data, ts: Date.now() });
-    });
+    this.gate.on('event', (e) => this.safetyEvent(e));
     this.gate.on('reading', (r: SensorReading) => {
       // The gate has acted on every reading already; the network gets what changed, or a refresh each second.
       const last = this.lastTelemetry.get(r.sensor);
@@ -138,6 +136,12 @@ export class EdgeNode {
       this.publish('nodeTelemetry', { node: o.node, sensor: r.sensor }, { v: 1, sensor: r.sensor, value: r.value, unit: r.unit, ts: now });
     });
     this.gate.on('report', (kind, data) => this.publish('nodeEvent', { node: o.node, kind }, { v: 1, kind, data, ts: Date.now() }));
+  }
+
+  private safetyEvent(e: SafetyEvent): void {
+    if (e.kind === 'obstacle') this.cover?.speak('proximity');
+    this.log.warn({ event: e.kind, ...e.data }, `safety event ${e.kind} on node ${this.o.node}`);
+    this.publish('nodeEvent', { node: this.o.node, kind: e.kind }, { v: 1, kind: e.kind, data: e.data, ts: Date.now() });
   }
 
   get id(): string {

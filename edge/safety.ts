@@ -374,15 +374,6 @@ export class SafetyGate extends EventEmitter<GateEvents> {
     }
   }
 
-  // ---- limits (for planning and reports; every write is limited again above) -----
-  limitServo(id: string, angle: number): { angle: number; clamped: boolean } { return this.limits.servo(id, angle); }
-  maxServoStep(id: string, dtMs: number): number { return this.limits.servoStep(id, dtMs); }
-  limitMotor(id: string, duty: number): { duty: number; clamped: boolean } { return this.limits.motor(id, duty); }
-
-  reportLimit(data: SafetyEventData['limit']): void {
-    this.event('limit', data);
-  }
-
   /** Stops the watchdog and revokes every lease; the hardware stays open (see shutdown). */
   close(): void {
     if (this.watchdog) clearTimeout(this.watchdog);

@@ -177,13 +177,13 @@ describe('safety gate: cut-outs and limits', () => {
 
   it('clamps servo angles and motor duty to the profile', () => {
     const { gate } = rig();
-    expect(gate.limitServo('head-pan', 200)).toEqual({ angle: 150, clamped: true });
-    expect(gate.limitServo('head-pan', -5)).toEqual({ angle: 30, clamped: true });
-    expect(gate.limitServo('head-pan', 100)).toEqual({ angle: 100, clamped: false });
-    expect(gate.limitServo('head-pan', Number.NaN)).toEqual({ angle: 90, clamped: true });
-    expect(gate.limitMotor('left-wheel', 1)).toEqual({ duty: 0.6, clamped: true });
-    expect(gate.limitMotor('left-wheel', -1)).toEqual({ duty: -0.6, clamped: true });
-    expect(() => gate.limitServo('tail', 10)).toThrow(/unknown servo/);
+    expect(gate.limits.servo('head-pan', 200)).toEqual({ angle: 150, clamped: true });
+    expect(gate.limits.servo('head-pan', -5)).toEqual({ angle: 30, clamped: true });
+    expect(gate.limits.servo('head-pan', 100)).toEqual({ angle: 100, clamped: false });
+    expect(gate.limits.servo('head-pan', Number.NaN)).toEqual({ angle: 90, clamped: true });
+    expect(gate.limits.motor('left-wheel', 1)).toEqual({ duty: 0.6, clamped: true });
+    expect(gate.limits.motor('left-wheel', -1)).toEqual({ duty: -0.6, clamped: true });
+    expect(() => gate.limits.servo('tail', 10)).toThrow(/unknown servo/);
   });
 
   it('a hardware fault cuts, and recovery needs a new arm', () => {
@@ -219,6 +219,24 @@ describe('motion controller under the gate', () => {
       expect(step).toBeLessThanOrEqual((180 * 40) / 1000 + 1e-6); // at most two frames' worth per write
     }
     expect(Math.max(...written.map((w) => w.a))).toBeLessThanOrEqual(150);
+    motion.close();
+    gate.close();
+  });
+
+  it('reports what a cue asked beyond the profile, and what was applied', async () => {
+    const hw = new SimHardware(profile);
+    const gate = new SafetyGate(profile, hw, 60000);
+    const reports: unknown[] = [];
+    const motion = new MotionController(profile, gate, 20, (d) => reports.push(d));
+    gate.hubHeartbeat();
+    gate.arm();
+    motion.driveMotors({ 'left-wheel': -1 }, 10);
+    await motion.moveServos({ 'head-pan': 160 }, 0, 'linear');
+    expect(reports).toEqual([
+      { motor: 'left-wheel', asked: -1, applied: -0.6, rule: 'maxDuty' },
+      { servo: 'head-pan', asked: 160, applied: 150, rule: 'range' },
+    ]);
+    expect(hw.motors.get('left-wheel')).toBe(0); // stopped again after its 10 ms
     motion.close();
     gate.close();
   });

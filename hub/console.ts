@@ -6,6 +6,7 @@
 import { formatStamp, type ChannelName, type EstopStampT } from '../protocol/index.ts';
 import type { Hub } from './hub.ts';
 import type { Who } from './access/hub-security.ts';
+import type { Ensemble } from './ensemble/runtime.ts';
 
 export type CommandResult = { ok: boolean; message: string; stamp?: EstopStampT };
 
@@ -20,6 +21,11 @@ export type CommandArgs = { scene?: string; reason?: string; character?: string;
 
 export class ConsoleCommands {
   constructor(private readonly hub: Hub) {}
+
+  /** The ensemble extension, if one is attached (council and next-speaker need it). */
+  private ensemble(): Ensemble | undefined {
+    return this.hub.extension<Ensemble>('ensemble');
+  }
 
   /** A decoded console command from MQTT: run it, journal who did it, and answer on console/reply. */
   async handle(name: ChannelName, args: unknown, who: Who = { id: 'anonymous', role: 'unauthenticated' }): Promise<void> {
@@ -88,20 +94,21 @@ export class ConsoleCommands {
       }
       case 'next-speaker': {
         const id = args.character?.trim() || null;
-        if (id && hub.ensemble) return hub.ensemble.setNextSpeaker(id);
+        const ensemble = this.ensemble();
+        if (id && ensemble) return ensemble.setNextSpeaker(id);
         const cast = hub.o.show.cast;
         if (id && !cast.some((c) => c.id === id)) return { ok: false, message: `next speaker "${id}" is not in the cast (${cast.map((c) => c.id).join(', ')})` };
-        // Stored for the ensemble engine, which reads and clears it at the next turn.
-        hub.nextSpeakerOverride = id;
+        // Kept for the ensemble engine, which takes it at the next turn.
+        hub.nextSpeaker.set(id);
         return { ok: true, message: id ? `next speaker: ${id}` : 'next-speaker override cleared' };
       }
       case 'council/ask':
-        if (!hub.ensemble) return { ok: false, message: 'council/ask: no ensemble is attached to this hub' };
+        if (!this.ensemble()) return { ok: false, message: 'council/ask: no ensemble is attached to this hub' };
         if (typeof args.question !== 'string' || !args.question.trim()) return { ok: false, message: 'council/ask refused: the question is empty; send it as text or {"question": "..."}' };
-        return hub.ensemble.councilAsk(args.question, args.onStage);
+        return this.ensemble()!.councilAsk(args.question, args.onStage);
       case 'council/agent':
-        if (!hub.ensemble) return { ok: false, message: 'council/agent: no ensemble is attached to this hub' };
-        return hub.ensemble.councilAgent(args as Parameters<NonNullable<typeof hub.ensemble>['councilAgent']>[0]);
+        if (!this.ensemble()) return { ok: false, message: 'council/agent: no ensemble is attached to this hub' };
+        return this.ensemble()!.councilAgent(args as Parameters<Ensemble['councilAgent']>[0]);
       default:
         return { ok: false, message: `unknown command ${command}` };
     }

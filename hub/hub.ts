@@ -24,6 +24,9 @@ import { ConsoleCommands } from './console.ts';
 import { Curator, type CurateRequest } from './web/curator.ts';
 import { HubSecurity, type HubSecurityOptions, type Who } from './access/hub-security.ts';
 import { GhostNodes } from './access/ghosts.ts';
+import type { HubEvents } from './hub-events.ts';
+import type { HubExtension } from './extension.ts';
+import { NextSpeaker } from './next-speaker.ts';
 
 export interface HubOptions {
   show: ShowT;
@@ -55,7 +58,7 @@ const STALL_PAUSE_MS = 1000;
 const CONSOLE_CHANNELS = ['consoleSceneStart', 'consoleGo', 'consoleStop', 'consoleArm', 'consoleDisarm', 'consoleEstop', 'consoleRelease',
   'consoleNextSpeaker', 'consoleCouncilAsk', 'consoleCouncilAgent'] as const satisfies readonly ChannelName[];
 
-export class Hub extends EventEmitter {
+export class Hub extends EventEmitter<HubEvents> {
   readonly epoch = newCueId();
   readonly registry: NodeRegistry;
   readonly playback: Playback;
@@ -79,12 +82,11 @@ export class Hub extends EventEmitter {
   readonly transcript: TranscriptLineT[] = [];
   /** Lines wait here for the operator in curator mode (the ensemble code calls curator.submit). */
   readonly curator = new Curator();
-  /** Performs improv and council cues; set by attachEnsemble (hub/ensemble/runtime.ts). */
-  externalCue: ExternalCueRunner | null = null;
-  /** The ensemble attached to this hub, if any (console council and next-speaker commands use it). */
-  ensemble: import('./ensemble/runtime.ts').Ensemble | null = null;
-  /** The operator's choice of the next improvising speaker (console/next-speaker or the page); consumed once used. */
-  nextSpeakerOverride: string | null = null;
+  /** The operator's choice of the next improvising speaker (console/next-speaker or the page); taken once used. */
+  readonly nextSpeaker = new NextSpeaker();
+  /** Extensions, in the order added (hub/extension.ts). */
+  private readonly extensions: HubExtension[] = [];
+  private started = false;
   private readonly log: Logger;
   readonly security: HubSecurity;
   readonly ghosts: GhostNodes;
@@ -105,7 +107,10 @@ export class Hub extends EventEmitter {
       sendCue: (node, cue) => this.publish('nodeCue', { node }, cue),
       stopNode: (node, reason) => this.publish('nodeCmd', { node }, { v: 1, cmd: 'stop', reason, ts: Date.now() }),
       beforeTimer: () => { this.stalls.check(); },
-      runExternal: (cue, scene, signal) => this.externalCue ? this.externalCue(cue, scene, signal) : Promise.reject(new Error('no ensemble is attached to this hub (see hub/ensemble/runtime.ts attachEnsemble)')),
+      runExternal: (cue, scene, signal) => {
+        const runner = this.extensions.find((e) => e.cueRunner);
+        return runner ? runner.cueRunner!(cue, scene, signal) : Promise.reject(new Error('no ensemble is attached to this hub (see hub/ensemble/runtime.ts attachEnsemble)'));
+      },
     });
     this.console = new ConsoleCommands(this);
     this.curator.on('curate', (c: CurateRequest) => this.emit('curate', c));
@@ -139,6 +144,29 @@ export class Hub extends EventEmitter {
       // (the fleet's update lock reads it too).
       this.publishShowState();
     });
+  }
+
+  /** Adds an extension; it starts with the hub (at once if the hub runs already). */
+  use<E extends HubExtension>(ext: E): E {
+    if (this.extensions.some((e) => e.name === ext.name)) throw new Error(`hub: an extension named ${ext.name} is attached already`);
+    const runner = this.extensions.find((e) => e.cueRunner);
+    if (ext.cueRunner && runner) throw new Error(`hub: ${ext.name} would perform improv/council cues, but ${runner.name} does already`);
+    this.extensions.push(ext);
+    if (this.started) void Promise.resolve(ext.start?.()).catch((e: Error) => this.log.error({ extension: ext.name, err: e.message }, `extension ${ext.name} did not start: ${e.message}`));
+    return ext;
+  }
+
+  /** Removes and stops an extension. */
+  async drop(ext: HubExtension): Promise<void> {
+    const i = this.extensions.indexOf(ext);
+    if (i < 0) return;
+    this.extensions.splice(i, 1);
+    await ext.stop?.();
+  }
+
+  /** The extension of that name, if attached (the console finds the ensemble this way). */
+  extension<E extends HubExtension>(name: string): E | undefined {
+    return this.extensions.find((e) => e.name === name) as E | undefined;
   }
 
   get estopActive(): boolean {
@@ -215,6 +243,8 @@ export class Hub extends EventEmitter {
     await endpoint.start();
     // Subscribed: now the nodes and operators may come in (the embedded broker held them off till here).
     this.broker?.admitAll();
+    this.started = true;
+    for (const ext of this.extensions) await ext.start?.();
     if (this.restored) this.reportRestored(this.restored);
     this.stalls.on('stall', (st) => this.onStall(st));
     this.stalls.start();
@@ -226,13 +256,13 @@ export class Hub extends EventEmitter {
 
   /** One small handler per channel; decoding and refusals are the endpoints'. */
   private route(ep: Endpoint, inbox: Endpoint): void {
-    ep.handle('nodeBirth', (m, { params }) => { this.registry.birth(params.node!, m); this.emit('birth', params.node, m); });
+    ep.handle('nodeBirth', (m, { params }) => { this.registry.birth(params.node!, m); this.emit('birth', params.node!, m); });
     ep.handle('nodeState', (m, { params }) => {
       if (this.ledger?.observe(m.estopStamp)) this.log.info({ node: params.node, stamp: formatStamp(m.estopStamp) }, `node ${params.node} has seen e-stop stamp ${formatStamp(m.estopStamp)}: this hub's stamps now start at epoch ${this.ledger.epoch}`);
       this.registry.state(params.node!, m.state, m.reason, m.bdSeq);
     });
     ep.handle('nodeHeartbeat', (m, { params }) => this.registry.heartbeat(params.node!, m));
-    ep.handle('nodeTelemetry', (m, { params }) => this.emit('telemetry', params.node, m));
+    ep.handle('nodeTelemetry', (m, { params }) => this.emit('telemetry', params.node!, m));
     ep.handle('estop', (m, { retained }) => this.onEstop(m, retained));
     for (const name of CONSOLE_CHANNELS) {
       // console/estop rides the persistent session: an e-stop sent while the hub was down still reaches it.
@@ -242,10 +272,10 @@ export class Hub extends EventEmitter {
         if (this.security.consoleAllowed(name, who)) void this.console.handle(name, m, who);
       }, { onReject: () => this.console.refused(name) });
     }
-    inbox.handle('nodeCueAck', (m, { params }) => { this.playback.onAck(params.node!, m); this.emit('cue-ack', params.node, m); });
+    inbox.handle('nodeCueAck', (m, { params }) => { this.playback.onAck(params.node!, m); this.emit('cue-ack', params.node!, m); });
     inbox.handle('nodeEvent', (m, { params }) => {
       this.journal?.append({ type: 'event', source: `node/${params.node}`, kind: m.kind, data: m.data });
-      this.emit('node-event', params.node, m);
+      this.emit('node-event', params.node!, m);
     });
     inbox.handle('transcript', (m) => this.onLine(m));
   }
@@ -403,6 +433,8 @@ export class Hub extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const ext of [...this.extensions].reverse()) await Promise.resolve(ext.stop?.()).catch((e: Error) => this.log.warn({ extension: ext.name, err: e.message }, `extension ${ext.name} did not stop cleanly: ${e.message}`));
+    this.started = false;
     if (this.hbTimer) clearInterval(this.hbTimer);
     this.stalls.stop();
     this.curator.close();

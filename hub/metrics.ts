@@ -13,6 +13,7 @@ import type { Hub } from './hub.ts';
 import type { NodeInfo } from './registry.ts';
 import type { Report } from './playback.ts';
 import { DeadAirMeter } from './metrics/dead-air.ts';
+import { listen } from './hub-events.ts';
 import { findOnPath, startGpuSampler } from './metrics/gpu.ts';
 import { readNetDev } from './metrics/netdev.ts';
 
@@ -205,32 +206,33 @@ export function createHubMetrics(hub: Hub, o: HubMetricsOptions = {}): HubMetric
   const deadAirMeter = new DeadAirMeter();
   const bdSeqs = new Map<string, number>();
   let estopActive = hub.estopActive;
-  const on: Array<[string, (...a: never[]) => void]> = [
-    ['ack-latency', ({ node, latencyMs }: { node: string; latencyMs?: number }) => { if (latencyMs !== undefined) cueLatency.observe({ node }, latencyMs / 1000); }],
-    ['line', (l: TranscriptLineT) => {
+  const onAckLatency = ({ node, latencyMs }: { node: string; latencyMs?: number }) => { if (latencyMs !== undefined) cueLatency.observe({ node }, latencyMs / 1000); };
+  hub.playback.on('ack-latency', onAckLatency);
+  const offs = [
+    () => { hub.playback.off('ack-latency', onAckLatency); },
+    listen(hub, 'line', (l: TranscriptLineT) => {
       lines.inc({ character: l.character });
       const gap = deadAirMeter.next(l);
       if (gap !== null) deadAir.observe(gap / 1000);
-    }],
-    ['telemetry', (node: string, t: TelemetryT) => {
+    }),
+    listen(hub, 'telemetry', (node: string, t: TelemetryT) => {
       if (t.sensor.startsWith('metrics-')) nodeMetric.set({ node, metric: t.sensor.slice(8), unit: t.unit }, t.value);
       else sensor.set({ node, sensor: t.sensor, unit: t.unit }, t.value);
-    }],
-    ['show-state', (s: ShowStateT) => { if (s.estop && !estopActive) estops.inc(); estopActive = s.estop; }],
-    ['birth', (node: string, b: NodeBirthT) => {
+    }),
+    listen(hub, 'show-state', (s: ShowStateT) => { if (s.estop && !estopActive) estops.inc(); estopActive = s.estop; }),
+    listen(hub, 'birth', (node: string, b: NodeBirthT) => {
       births.inc({ node });
       const prev = bdSeqs.get(node);
       if (prev !== undefined && prev !== b.bdSeq) restarts.inc({ node });
       bdSeqs.set(node, b.bdSeq);
-    }],
-    ['node-state', (n: NodeInfo) => {
+    }),
+    listen(hub, 'node-state', (n: NodeInfo) => {
       if (n.state === 'fault') faults.inc({ node: n.id });
       if (n.state === 'lost') lost.inc({ node: n.id });
-    }],
-    ['report', (r: Report) => reports.inc({ kind: r.kind })],
-    ['hub-error', (kind: string) => processErrors.inc({ process: 'hub', kind })],
+    }),
+    listen(hub, 'report', (r: Report) => reports.inc({ kind: r.kind })),
+    listen(hub, 'hub-error', (kind: string) => processErrors.inc({ process: 'hub', kind })),
   ];
-  for (const [ev, fn] of on) (ev === 'ack-latency' ? hub.playback : hub).on(ev, fn as (...a: unknown[]) => void);
 
   return {
     registry,
@@ -240,7 +242,7 @@ export function createHubMetrics(hub: Hub, o: HubMetricsOptions = {}): HubMetric
     },
     close() {
       gpu?.stop();
-      for (const [ev, fn] of on) (ev === 'ack-latency' ? hub.playback : hub).off(ev, fn as (...a: unknown[]) => void);
+      for (const off of offs) off();
     },
   };
 }

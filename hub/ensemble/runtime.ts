@@ -6,7 +6,9 @@
  */
 import type { Hub } from '../hub.ts';
 import type { ShowT, ShowCueT, SceneT } from '../show/schema.ts';
-import type { Outcome } from '../playback.ts';
+import type { Outcome, ExternalCueRunner } from '../playback.ts';
+import type { HubExtension } from '../extension.ts';
+import { listen, type HubEvents } from '../hub-events.ts';
 import type { NodeEventT, TelemetryT, TranscriptLineT, ShowStateT } from '../../protocol/index.ts';
 import type { TextBackend, PromptStyle } from './backend.ts';
 import { realClock } from './clock.ts';
@@ -61,7 +63,11 @@ export function improvSpecFromCue(cue: ShowCueT, scene: string): ImprovSpec {
   };
 }
 
-export class Ensemble {
+/** The improv and council engine, attached to a hub as its 'ensemble' extension (hub/extension.ts). */
+export class Ensemble implements HubExtension {
+  readonly name = 'ensemble';
+  /** The hub's playback hands improv and council cues here. */
+  readonly cueRunner: ExternalCueRunner = (cue, scene, signal) => this.runCue(cue, scene, signal);
   readonly cast: Character[];
   readonly memories = new MemoryBank();
   readonly stats = new TurnStats();
@@ -75,7 +81,7 @@ export class Ensemble {
   private consoleCouncil: AbortController | null = null;
   private lastShow: { estop: boolean; status: string } = { estop: false, status: 'idle' };
   private readonly near = new Set<string>();
-  private readonly listeners: [string, (...a: never[]) => void][] = [];
+  private readonly unlisten: (() => void)[] = [];
 
   constructor(private readonly hub: Hub, private readonly o: EnsembleOptions = {}) {
     this.cast = loadCast(hub.o.show, o.showFile);
@@ -111,20 +117,22 @@ export class Ensemble {
       this.lastShow = { estop: st.estop, status: st.status };
       if (stopped) this.consoleCouncil?.abort(st.estop ? 'e-stop' : 'stopped');
     });
-    hub.externalCue = (cue, scene, signal) => this.runCue(cue, scene, signal);
-    hub.ensemble = this;
   }
 
-  private on(event: string, fn: (...a: never[]) => void): void {
-    this.hub.on(event, fn as (...a: unknown[]) => void);
-    this.listeners.push([event, fn]);
+  private on<K extends keyof HubEvents>(event: K, fn: (...a: HubEvents[K]) => void): void {
+    this.unlisten.push(listen(this.hub, event, fn));
   }
 
-  detach(): void {
-    for (const [e, fn] of this.listeners) this.hub.off(e, fn as (...a: unknown[]) => void);
+  /** Stops listening, ends what it performs (the hub calls this when it stops or drops the extension). */
+  stop(): void {
+    for (const off of this.unlisten.splice(0)) off();
     this.stage.close();
     this.improvising?.abort('detached');
-    if (this.hub.ensemble === this) { this.hub.ensemble = null; this.hub.externalCue = null; }
+  }
+
+  /** Takes this ensemble off its hub. */
+  async detach(): Promise<void> {
+    await this.hub.drop(this);
   }
 
   character(id: string): Character | undefined { return this.cast.find((c) => c.id === id); }
@@ -183,7 +191,7 @@ export class Ensemble {
     try {
       const engine = new ImprovEngine({
         cast: this.cast, backend: this.backend, clock: realClock, performer: this.stage, memories: this.memories, stats: this.stats,
-        override: { get: () => hub.nextSpeakerOverride, clear: () => { hub.nextSpeakerOverride = null; } },
+        override: { get: () => hub.nextSpeaker.current, clear: () => { hub.nextSpeaker.take(); } },
         // Curator mode on the page: each written line waits for the operator (approved at once when the mode is off).
         curate: async (line) => {
           const decision = await hub.curator.submit(line);
@@ -220,7 +228,7 @@ export class Ensemble {
   setNextSpeaker(id: string): { ok: boolean; message: string } {
     const c = this.character(id);
     if (!c) return { ok: false, message: `next-speaker: no character "${id}" (cast: ${this.cast.map((x) => x.id).join(', ')})` };
-    this.hub.nextSpeakerOverride = c.id;
+    this.hub.nextSpeaker.set(c.id);
     return { ok: true, message: this.improvising ? `${c.name} speaks next` : `${c.name} will speak first in the next improvised scene` };
   }
 
@@ -259,6 +267,7 @@ export class Ensemble {
 }
 
 export function attachEnsemble(hub: Hub, o: EnsembleOptions = {}): Ensemble {
-  hub.ensemble?.detach();
-  return new Ensemble(hub, o);
+  const previous = hub.extension<Ensemble>('ensemble');
+  if (previous) void hub.drop(previous);
+  return hub.use(new Ensemble(hub, o));
 }

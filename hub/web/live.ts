@@ -4,6 +4,7 @@
  * connects (its session; see access.ts): an operator acts, a viewer only watches. Every message
  * follows the page protocol (page-protocol.ts), checked on arrival.
  */
+import { listen, type HubEvents } from '../hub-events.ts';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import type { TranscriptLineT, TelemetryT, NodeEventT } from '../../protocol/index.ts';
@@ -39,40 +40,42 @@ export class LiveStage {
   private readonly off: Array<() => void> = [];
 
   constructor(private readonly hub: Hub) {
-    const listen = (em: NodeJS.EventEmitter, ev: string, fn: (...a: never[]) => void) => {
+    // The hub's events are typed (hub/hub-events.ts); playback's and the curator's are their own.
+    const on = <K extends keyof HubEvents>(ev: K, fn: (...a: HubEvents[K]) => void) => { this.off.push(listen(hub, ev, fn)); };
+    const listenTo = (em: NodeJS.EventEmitter, ev: string, fn: (...a: never[]) => void) => {
       em.on(ev, fn as (...a: unknown[]) => void);
       this.off.push(() => em.off(ev, fn as (...a: unknown[]) => void));
     };
-    listen(hub, 'node-state', (n: NodeInfo, prev: string) => {
+    on('node-state', (n: NodeInfo, prev: string) => {
       this.note(n.state === 'lost' || n.state === 'fault' || n.state === 'estopped' ? 'warn' : 'info', `node/${n.id}`, `${prev} → ${n.state}${n.reason ? ` (${n.reason})` : ''}`);
       this.broadcast({ type: 'node', node: this.nodeView(n) });
       // The show's "armed" follows the nodes' states: say it at once, not at the next cue.
       this.broadcast({ type: 'show', show: this.showView() });
     });
-    listen(hub, 'birth', (id: string) => { const n = hub.registry.get(id); if (n) this.broadcast({ type: 'node', node: this.nodeView(n) }); });
-    listen(hub, 'show-state', () => this.broadcast({ type: 'show', show: this.showView() }));
-    listen(hub, 'line', (l: TranscriptLineT) => {
+    on('birth', (id: string) => { const n = hub.registry.get(id); if (n) this.broadcast({ type: 'node', node: this.nodeView(n) }); });
+    on('show-state', () => this.broadcast({ type: 'show', show: this.showView() }));
+    on('line', (l: TranscriptLineT) => {
       this.lineSeen.set(l, Date.now());
       this.broadcast({ type: 'line', line: l });
     });
-    listen(hub, 'report', (r: Report) => this.note('warn', 'playback', r.message));
-    listen(hub, 'node-event', (node: string, e: NodeEventT) => {
+    on('report', (r: Report) => this.note('warn', 'playback', r.message));
+    on('node-event', (node: string, e: NodeEventT) => {
       const detail = Object.entries(e.data).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
       if (e.kind !== 'motion') this.note(['estop', 'estop-button', 'fault', 'overheat', 'obstacle', 'watchdog', 'limit', 'arm-refused'].includes(e.kind) ? 'warn' : 'info', `node/${node}`, `${e.kind}${detail ? `: ${detail}` : ''}`);
     });
-    listen(hub, 'telemetry', (node: string, t: TelemetryT) => {
+    on('telemetry', (node: string, t: TelemetryT) => {
       const mine = this.telemetry.get(node) ?? {};
       mine[t.sensor] = { value: t.value, unit: t.unit };
       this.telemetry.set(node, mine);
       this.pendingTelemetry.set(`${node}/${t.sensor}`, { node, sensor: t.sensor, value: t.value, unit: t.unit });
     });
-    listen(hub.playback, 'ack-latency', ({ node, latencyMs }: { node: string; latencyMs?: number }) => {
+    listenTo(hub.playback, 'ack-latency', ({ node, latencyMs }: { node: string; latencyMs?: number }) => {
       if (latencyMs === undefined) return;
       this.latency.set(node, latencyMs);
       this.broadcast({ type: 'latency', node, ms: latencyMs });
     });
-    listen(hub.curator, 'curate', (c: CurateRequest) => this.broadcast({ type: 'curate', item: this.curateView(c) }));
-    listen(hub.curator, 'settled', (s: CurateSettled) => {
+    listenTo(hub.curator, 'curate', (c: CurateRequest) => this.broadcast({ type: 'curate', item: this.curateView(c) }));
+    listenTo(hub.curator, 'settled', (s: CurateSettled) => {
       this.note('info', 'curator', `line ${s.id} ${s.decision}${s.by === 'timeout' ? ' (countdown ended)' : ''}`);
       this.broadcast({ type: 'curate-done', ...s });
     });
@@ -167,7 +170,7 @@ export class LiveStage {
   }
 
   private settingsView() {
-    return { showMode: this.settings.showMode, curator: this.hub.curator.enabled, nextSpeaker: this.hub.nextSpeakerOverride };
+    return { showMode: this.settings.showMode, curator: this.hub.curator.enabled, nextSpeaker: this.hub.nextSpeaker.current };
   }
 
   private curateView(c: CurateRequest) {

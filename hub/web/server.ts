@@ -190,6 +190,7 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
   /** Live pages and the upgrade request that let each in (its cookie), so revalidate() can check them again. */
   const attached = new Map<WebSocket, IncomingMessage>();
   const sockets = new Set<Socket>();
+  let closing: Promise<void> | undefined;
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
 
   const host = o.host ?? '0.0.0.0';
@@ -231,12 +232,16 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
       }
       return ended;
     },
-    async close() {
-      live.close();
-      metrics.close();
-      wss.close();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+    close() {
+      // Once, whoever asks first (the CLI at shutdown, or the hub stopping its extensions).
+      closing ??= (async () => {
+        live.close();
+        metrics.close();
+        wss.close();
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((r) => server.close(() => r()));
+      })();
+      return closing;
     },
   };
 }

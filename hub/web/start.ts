@@ -62,14 +62,20 @@ export function parseWebFlags(flags: WebFlags): WebServerOptions {
   };
 }
 
-/** Starts the page for a started hub; if it cannot, stops the hub and throws. */
+/**
+ * Starts the page (with its live feed and /metrics) for a started hub, attached as an extension so
+ * it stops with the hub; if it cannot start, stops the hub and throws.
+ */
 export async function startWebOrStopHub(hub: Hub, o: WebServerOptions): Promise<WebServer> {
+  let web: WebServer;
   try {
-    return await startWebServer(hub, o);
+    web = await startWebServer(hub, o);
   } catch (e) {
     await hub.stop();
     throw e;
   }
+  hub.use({ name: `page:${web.port}`, stop: () => web.close() });
+  return web;
 }
 
 /** What to print: the page with its token, and where the metrics are. */

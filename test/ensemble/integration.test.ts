@@ -92,7 +92,7 @@ describe('ensemble through a real hub and real edge nodes', () => {
     const rec = ensemble.records[0]!;
     expect(rec.turns).toHaveLength(3);
     expect(rec.turns[0]).toMatchObject({ speaker: 'aikawa', reason: 'override' });
-    expect(h.nextSpeakerOverride).toBeNull();
+    expect(h.nextSpeaker.current).toBeNull();
     // Each turn was performed by its character's node (the transcript comes from the nodes).
     await until(() => h.transcript.filter((l) => l.scene === 'mini').length >= 3, 5000, 'the transcript');
     const performed = h.transcript.filter((l) => l.scene === 'mini' && l.source === 'hub');

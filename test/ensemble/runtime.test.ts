@@ -5,14 +5,21 @@ import { ConsoleCommands } from '../../hub/console.ts';
 import { NodeRegistry } from '../../hub/registry.ts';
 import { loadShow } from '../../hub/show/load.ts';
 import type { Hub } from '../../hub/hub.ts';
+import type { HubExtension } from '../../hub/extension.ts';
+import { NextSpeaker } from '../../hub/next-speaker.ts';
 import { BLADE } from './helpers.ts';
 
 function fakeHub() {
   const show = loadShow(BLADE);
   const published: { name: string; payload: unknown }[] = [];
+  // The hub's extension registry, as small as the ensemble needs it (the real one: hub/hub.ts use/extension/drop).
+  const extensions: HubExtension[] = [];
   const hub = Object.assign(new EventEmitter(), {
     o: { show }, registry: new NodeRegistry(show.cast.map((c) => c.node)), showNow: () => 0, estopActive: false,
-    nextSpeakerOverride: null as string | null, ensemble: null, externalCue: null, journal: null,
+    nextSpeaker: new NextSpeaker(), journal: null,
+    use: (e: HubExtension) => { extensions.push(e); return e; },
+    extension: (name: string) => extensions.find((e) => e.name === name),
+    drop: async (e: HubExtension) => { extensions.splice(extensions.indexOf(e), 1); await e.stop?.(); },
     playback: { snapshot: () => ({ scene: 'prologue' }) },
     publish: (name: string, _p: unknown, payload: unknown) => { published.push({ name, payload }); },
   }) as unknown as Hub;
@@ -21,11 +28,11 @@ function fakeHub() {
 }
 
 describe('the ensemble on a hub', () => {
-  it('remembers its own node\'s sensor events, once per approach', () => {
+  it('remembers its own node\'s sensor events, once per approach', async () => {
     const { hub } = fakeHub();
     const e = attachEnsemble(hub);
-    expect(hub.ensemble).toBe(e);
-    expect(hub.externalCue).toBeTypeOf('function');
+    expect(hub.extension('ensemble')).toBe(e);
+    expect(e.cueRunner).toBeTypeOf('function');
     const reading = (value: number) => hub.emit('telemetry', 'kenzaki', { v: 1, sensor: 'front-distance', value, unit: 'cm', ts: 0 });
     reading(120); reading(40); reading(35); reading(90); reading(30);
     const sensed = e.memories.get('kenzaki').all().filter((o) => o.kind === 'sensor');
@@ -36,15 +43,18 @@ describe('the ensemble on a hub', () => {
     // Scripted lines are heard by the characters of that scene.
     hub.emit('line', { v: 1, node: 'aikawa', character: 'aikawa', text: 'The bridge to the east is down.', scene: 'prologue', cue: null, source: 'hub', startShowTime: 0, durationMs: 1, ts: 0 });
     expect(e.memories.get('kenzaki').knows('bridge to the east')).toBe(true);
-    e.detach();
-    expect(hub.ensemble).toBeNull();
+    await e.detach();
+    expect(hub.extension('ensemble')).toBeUndefined();
+    // Detached, it hears nothing more.
+    hub.emit('line', { v: 1, node: 'aikawa', character: 'aikawa', text: 'The lamp in the west is lit.', scene: 'prologue', cue: null, source: 'hub', startShowTime: 0, durationMs: 1, ts: 0 });
+    expect(e.memories.get('kenzaki').knows('lamp in the west')).toBe(false);
   });
 
   it('answers the console: next-speaker, council/agent, council/ask', async () => {
     const { hub } = fakeHub();
     const e = attachEnsemble(hub);
     expect(await hub.console.run('next-speaker', { character: 'aikawa' })).toMatchObject({ ok: true });
-    expect(hub.nextSpeakerOverride).toBe('aikawa');
+    expect(hub.nextSpeaker.current).toBe('aikawa');
     expect(await hub.console.run('next-speaker', { character: 'hamlet' })).toMatchObject({ ok: false, message: expect.stringMatching(/no character "hamlet"/) });
     expect(await hub.console.run('council/agent', { id: 'kenzaki', params: { riskTolerance: 0.8, analysisDepth: 'high' }, addCapability: 'sensors' })).toMatchObject({ ok: true });
     expect(e.character('kenzaki')).toMatchObject({ traits: { riskTolerance: 0.8, analysisDepth: 'high' }, capabilities: ['sensors'] });

@@ -151,7 +151,7 @@ describe('the stage manager page', () => {
     expect(await page.locator('#next-scene').textContent()).toContain('two');
     await page.selectOption('#next-speaker', 'carol');
     await page.click('#next-speaker-set');
-    await expect.poll(() => stage.hub.nextSpeakerOverride).toBe('carol');
+    await expect.poll(() => stage.hub.nextSpeaker.current).toBe('carol');
     await expect.poll(() => page.locator('#message').textContent()).toBe('next speaker: carol');
   }, 20000);
 

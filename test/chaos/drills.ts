@@ -12,14 +12,13 @@
  *  - GO → next line: operator release, arm, GO, until the next line is on `transcript`.
  * A drill that does not apply to a broker (the embedded one dies with the hub) is not run on it.
  *
- * Adding a drill (the hook for the emulated-board unplug, which needs the edge side's
- * test/helpers/board-node.ts): push a Plan onto PLANS — fail() unplugs the board of a node started
- * with startBoardNode({ brokerUrl: w.url, show: SHOW, node }) mid-motion, recover() plugs it back;
- * set safeBy to how "safe" is read for it (the node's state fault, or boardSafe()). npm run chaos
- * and test/integration/chaos.test.ts pick up every plan in PLANS.
+ * The board drill runs a third node on an emulated Uno (test/helpers/board-node.ts) for its own
+ * length only. Adding a drill: push a Plan onto PLANS; npm run chaos and
+ * test/integration/chaos.test.ts pick up every plan in PLANS.
  */
 import { sleep, waitFor } from '../helpers/wait.ts';
-import { NODES, type World, type BrokerKind } from './world.ts';
+import { startBoardNode } from '../helpers/board-node.ts';
+import { NODES, SHOW, type World, type BrokerKind } from './world.ts';
 
 export interface DrillResult {
   drill: string;
@@ -46,13 +45,15 @@ export interface Plan {
   /** Whether the operator's console can reach the nodes while it is broken (a broker is up). */
   estopWhileBroken: boolean;
   recover(w: World): Promise<void>;
-  /** For a killed node: time to safe is its Will on the broker. */
-  safeBy?: 'will';
+  /** For a killed node: time to safe is its Will on the broker; for an unplugged board, its node's fault. */
+  safeBy?: 'will' | 'board';
   /** Send the e-stop before the failure (the broker crash that loses an unsaved e-stop). */
   estopFirst?: boolean;
 }
 
 const node0 = NODES[0]!;
+/** The board drill's node: a third character's node on an emulated Uno (Kuroko firmware, real Firmata bytes). */
+export const BOARD_NODE = 'cat';
 
 export const PLANS: Plan[] = [
   {
@@ -79,6 +80,37 @@ export const PLANS: Plan[] = [
     name: 'broker SIGTERM + restart', appliesTo: ['mosquitto'], estopWhileBroken: false,
     fail: async (w) => { await w.mosq!.kill('SIGTERM'); await sleep(1000); },
     recover: async (w) => { await w.mosq!.restart(); },
+  },
+  {
+    // The board node joins, is armed with the others, and sweeps a servo and drives its wheel; the
+    // cable is pulled mid-motion. Safe = its node reports the fault (every lease revoked); plugged
+    // back in, the fresh board stays safe and the node stays disarmed until the operator arms it.
+    name: 'board unplugged mid-motion + replug', appliesTo: ['mosquitto', 'aedes'], estopWhileBroken: true, safeBy: 'board',
+    fail: async (w) => {
+      w.unpluggedAt = 0;
+      const b = w.board ?? (w.board = await startBoardNode({ brokerUrl: w.url, show: SHOW, node: BOARD_NODE, extraArgs: ['--insecure', '--log-level', 'error'] }));
+      await waitFor('the board node ready', () => ['ready', 'armed'].includes(w.brokerStateOf(BOARD_NODE) ?? ''), 60000);
+      if (w.brokerStateOf(BOARD_NODE) !== 'armed') await w.reply('arm', await w.command('consoleArm'));
+      await waitFor('the board node armed', () => w.brokerStateOf(BOARD_NODE) === 'armed', 10000);
+      await w.sendCue(BOARD_NODE, { kind: 'motion', params: { servos: { pan: 170 }, motors: { wheel: 0.4 }, durationMs: 3000 } } as never);
+      await waitFor('the board moving', async () => !(await b.boardSafe()), 10000);
+      await sleep(300);
+      w.unpluggedAt = Date.now();
+      await b.unplug();
+      await sleep(500);
+    },
+    recover: async (w) => {
+      const b = w.board!;
+      await b.replug();
+      await waitFor('the board node back from its fault', () => ['ready', 'estopped', 'init'].includes(w.brokerStateOf(BOARD_NODE) ?? ''), 30000);
+      await sleep(1000);
+      // Back, it moves nothing by itself: the fresh board's pins are safe and the node is not armed.
+      if (!(await b.boardSafe())) throw new Error(`the replugged board drives something: ${JSON.stringify(await b.pins())}`);
+      if (w.brokerStateOf(BOARD_NODE) === 'armed') throw new Error('the board node came back armed');
+      // The rest of the drill (release, arm, GO) is the other nodes' part: the board node leaves.
+      await b.stop();
+      w.board = null;
+    },
   },
   {
     name: 'node kill -9 + restart', appliesTo: ['mosquitto', 'aedes'], estopWhileBroken: true, safeBy: 'will',
@@ -109,7 +141,13 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
   const from = plan.estopFirst ? estopAt : tFail;
   let timeToSafeMs: number | null = null;
   try {
-    if (plan.safeBy === 'will') {
+    if (plan.safeBy === 'board') {
+      const t = await waitFor('the cable pulled', () => w.unpluggedAt || null, 120000);
+      const faulted = await waitFor('the board node\'s fault', () => w.seen.find((s) => s.at >= t && (
+        (s.topic.endsWith(`/node/${BOARD_NODE}/event/revoked`) && s.payload.includes('"fault"')) ||
+        (s.topic.endsWith(`/node/${BOARD_NODE}/state`) && s.payload.includes('"fault"')))), 15000);
+      timeToSafeMs = faulted.at - t;
+    } else if (plan.safeBy === 'will') {
       const lost = await waitFor('the Will of the killed node', () => w.seen.find((s) => s.at >= tFail && s.topic.endsWith(`/node/${node0}/state`) && s.payload.includes('"lost"')), 15000);
       timeToSafeMs = lost.at - from;
     } else {

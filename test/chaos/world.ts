@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import getPort from 'get-port';
 import { connect, type MqttClient } from 'mqtt';
-import { topic, type ChannelName } from '../../protocol/index.ts';
+import { encode, topic, type ChannelName, type CueT } from '../../protocol/index.ts';
+import { newCueId } from '../../hub/playback.ts';
+import type { BoardNode } from '../helpers/board-node.ts';
 import { readJournal } from '../../hub/journal.ts';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.ts';
 import { KUROKO, ROOT, SIM_PROFILE } from '../helpers/stage.ts';
@@ -81,6 +83,10 @@ export class World {
   readonly nodes = new Map<string, NodeProc>();
   hub: ChildProcess | null = null;
   mosq: RunningMosquitto | null = null;
+  /** The board drill's node on an emulated Uno (started by that drill, stopped by it or by stop()). */
+  board: BoardNode | null = null;
+  /** When the board drill pulled the cable (ms since the epoch). */
+  unpluggedAt = 0;
   url = '';
   private port = 0;
   private obs: MqttClient | null = null;
@@ -221,11 +227,28 @@ export class World {
     return logged.state;
   }
 
+  /** A node's state as the broker last carried it (for a node that is not one of NODES). */
+  brokerStateOf(id: string): string | undefined {
+    const t = topic(SHOW, 'nodeState', { node: id });
+    for (let i = this.seen.length - 1; i >= 0; i--) if (this.seen[i]!.topic === t) return (JSON.parse(this.seen[i]!.payload) as { state: string }).state;
+    return undefined;
+  }
+
+  /** Publishes a cue for a node as the hub would (an --insecure stage: unsigned), at show time now + leadMs. */
+  async sendCue(node: string, body: Pick<CueT, 'kind' | 'params'>, leadMs = 300): Promise<void> {
+    const hb = await waitFor('a hub heartbeat', () => this.last('hubHeartbeat') as { showTime: number } | null, 10000);
+    const at = hb.showTime + leadMs;
+    const cue = { v: 1, id: newCueId(), scene: 'long', seq: 0, at, deadline: at + 5000, ts: Date.now(), ...body } as CueT;
+    await this.obs!.publishAsync(topic(SHOW, 'nodeCue', { node }), encode('nodeCue', cue), { qos: 1 });
+  }
+
   performedCount(): number {
     return [...this.nodes.values()].reduce((n, p) => n + p.performed().length, 0);
   }
 
   async stop(): Promise<void> {
+    await this.board?.stop();
+    this.board = null;
     await this.obs?.endAsync(true).catch(() => undefined);
     await Promise.all([...this.nodes.values()].map((n) => n.kill('SIGTERM')));
     await this.killHub('SIGTERM');

@@ -9,7 +9,7 @@
  * leaves either the old state or the new one, never half a file.
  */
 import * as nodeFs from 'node:fs';
-import { dirname, join } from 'node:path';
+import { writeFileAtomic, type AtomicFs } from './atomic-file.ts';
 import { compareStamps } from '../protocol/stamp.ts';
 
 /** The hub's ordering stamp on every e-stop and release: compare epoch first, then seq (protocol/stamp.ts). */
@@ -46,14 +46,8 @@ export interface LatchState {
 const UNLATCHED: LatchState = { v: 1, latched: false, source: null, reason: null, since: null, newestEstop: null, newestSeen: null, unstampedFloor: null, stampsSeen: false };
 
 /** The file operations the latch needs; tests inject failures here. */
-export interface LatchFs {
+export interface LatchFs extends AtomicFs {
   readFileSync(path: string, enc: 'utf8'): string;
-  writeFileSync(path: string | number, data: string): void;
-  openSync(path: string, flags: string): number;
-  fsyncSync(fd: number): void;
-  closeSync(fd: number): void;
-  renameSync(from: string, to: string): void;
-  mkdirSync(path: string, opts: { recursive: true }): unknown;
 }
 
 export interface LatchStore {
@@ -85,22 +79,7 @@ export class FileLatchStore implements LatchStore {
   }
 
   save(state: LatchState): void {
-    const dir = dirname(this.path);
-    this.fs.mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.${process.pid}.estop-latch.tmp`);
-    const fd = this.fs.openSync(tmp, 'w');
-    try {
-      this.fs.writeFileSync(fd, JSON.stringify(state) + '\n');
-      this.fs.fsyncSync(fd);
-    } finally {
-      this.fs.closeSync(fd);
-    }
-    this.fs.renameSync(tmp, this.path);
-    // The rename itself lives in the folder: sync it too, or a power cut may forget it.
-    try {
-      const dfd = this.fs.openSync(dir, 'r');
-      try { this.fs.fsyncSync(dfd); } finally { this.fs.closeSync(dfd); }
-    } catch { /* some filesystems refuse fsync on a folder; the file itself is synced */ }
+    writeFileAtomic(this.path, JSON.stringify(state) + '\n', this.fs);
   }
 }
 

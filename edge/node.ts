@@ -22,6 +22,7 @@ import { EstopLatch, FileLatchStore, MemoryLatchStore } from './estop-latch.ts';
 import { defaultLatchFile, obeyConsoleEstop, obeyEstopMessage } from './estop-input.ts';
 import { Outbox } from './outbox.ts';
 import { UnjournaledLines } from './unjournaled-lines.ts';
+import { CounterFloor, defaultCounterFloorFile } from './counter-floor.ts';
 import { MotionController } from './motion.ts';
 import { CueExecutor } from './cue-executor.ts';
 import { ShowClock } from './show-clock.ts';
@@ -48,6 +49,8 @@ export interface EdgeNodeOptions {
   security?: ClientSecurity;
   /** The e-stop latch file (default: var/edge/{show}/{node}/estop-latch.json under the var dir); null keeps it in memory only. */
   latchFile?: string | null;
+  /** Where the highest accepted signed counter is kept across restarts (default in the var dir; null: memory only). */
+  counterFloorFile?: string | null;
   /** Transcript lines and cue acks kept while the broker is unreachable (default 1000). */
   outboxLimit?: number;
 }
@@ -82,6 +85,7 @@ export class EdgeNode {
   /** Refusal log lines are bounded: a flood of forged messages must not become a flood of lines. */
   private readonly refusalLog = new TokenBucket(5, 10);
   readonly outbox: Outbox<Performed>;
+  private counterFloor: CounterFloor | null = null;
   /** Performed lines the hub has not yet confirmed journaling (edge/unjournaled-lines.ts). */
   readonly unjournaled: UnjournaledLines;
 
@@ -154,6 +158,9 @@ export class EdgeNode {
 
   async start(): Promise<void> {
     precompileValidators();
+    // On a secured stage, signed messages from before a restart stay refused after it.
+    const floorFile = this.o.counterFloorFile === undefined ? defaultCounterFloorFile(this.o.show, this.o.node) : this.o.counterFloorFile;
+    if (this.o.security?.showKey && floorFile) this.counterFloor = new CounterFloor(floorFile, (m) => this.log.warn(m));
     await this.gate.open();
     const { show, node } = this.o;
     const ep = new Endpoint({
@@ -165,7 +172,7 @@ export class EdgeNode {
       ...(this.o.security ? tlsForUrl(this.o.security, this.o.brokerUrl) : {}),
       errorReportRate: 5,
       ...this.o.connection,
-      hooks: [controlHook(this.o.security?.showKey), ...(this.o.connection?.hooks ?? [])],
+      hooks: [controlHook(this.o.security?.showKey, this.counterFloor ?? undefined), ...(this.o.connection?.hooks ?? [])],
       will: () => ({ channel: 'nodeState', params: { node }, payload: this.lostState('connection lost (Last Will)') }),
       birth: () => [{ channel: 'nodeBirth', params: { node }, payload: this.birth() }, { channel: 'nodeState', params: { node }, payload: this.stateMessage() }],
       onError: (e) => this.log.error({ err: e.message }, `node ${node}: MQTT error: ${e.message}`),
@@ -320,6 +327,7 @@ export class EdgeNode {
     this.motion.close();
     // A clean shutdown says so itself (a clean disconnect suppresses the Will); bounded, broker or not.
     await this.endpoint?.stop({ channel: 'nodeState', params: { node: this.o.node }, payload: this.lostState(reason) });
+    this.counterFloor?.close();
     await shutdown.catch(() => undefined);
   }
 }

@@ -6,7 +6,9 @@
  * The MAC covers the exact bytes sent, so no JSON canonicalisation is needed, and the topic, so a cue
  * for one node cannot be replayed to another. ctr only grows (it starts from the wall clock in µs, so
  * a restarted hub continues above its old values); a node keeps the last counter per topic and
- * refuses anything not newer: a replayed or re-delivered message is dropped.
+ * refuses anything not newer: a replayed or re-delivered message is dropped. One signer counts for
+ * every topic, so the highest counter a node accepted is a floor for all of them: a node keeps it on
+ * disk (edge/counter-floor.ts), and after a restart refuses whatever was signed before it.
  * Pure: no I/O, no timers; the endpoint hooks it in (signer outgoing, verifier incoming).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -51,7 +53,12 @@ export function splitAuth(text: string): { body: string; ctr: number; mac: strin
 /** Checks incoming control messages (a node). */
 export class Verifier {
   private readonly last = new Map<string, number>();
-  constructor(private readonly key: Buffer) {}
+  /** The highest counter accepted on any topic (at first, the floor it was given). */
+  highest: number;
+  /** `floor`: nothing signed at or below it is accepted (the highest counter seen before a restart). */
+  constructor(private readonly key: Buffer, private readonly floor = 0) {
+    this.highest = floor;
+  }
 
   verify(topic: string, payload: Buffer | string): Verified {
     const text = payload.toString();
@@ -60,9 +67,10 @@ export class Verifier {
     const expected = Buffer.from(mac(this.key, topic, parts.ctr, parts.body), 'base64url');
     const got = Buffer.from(parts.mac, 'base64url');
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) return { ok: false, error: 'wrongly signed control message refused (bad MAC: not from this show\'s hub)' };
-    const last = this.last.get(topic) ?? 0;
+    const last = Math.max(this.last.get(topic) ?? 0, this.floor);
     if (parts.ctr <= last) return { ok: false, error: `replayed control message refused (counter ${parts.ctr} is not newer than ${last})` };
     this.last.set(topic, parts.ctr);
+    if (parts.ctr > this.highest) this.highest = parts.ctr;
     return { ok: true, body: parts.body };
   }
 }
@@ -84,8 +92,12 @@ export type ControlCheck =
  */
 export class ControlGuard {
   private readonly verifier: Verifier | null;
-  constructor(key: Buffer | undefined) {
-    this.verifier = key ? new Verifier(key) : null;
+  constructor(key: Buffer | undefined, floor = 0) {
+    this.verifier = key ? new Verifier(key, floor) : null;
+  }
+  /** The highest counter accepted so far (0 on an --insecure stage). */
+  get highest(): number {
+    return this.verifier?.highest ?? 0;
   }
   get secured(): boolean {
     return this.verifier !== null;
@@ -112,11 +124,12 @@ function estopActive(body: Buffer | string): boolean | null {
  * that fails the check is still obeyed — stopping is never blocked — but a release must be signed
  * by the hub, newer than the last one, and live (a retained release is the broker replaying the past).
  */
-export function controlHook(key: Buffer | undefined): MessageHook {
-  const guard = new ControlGuard(key);
+export function controlHook(key: Buffer | undefined, counters?: { floor: number; accepted(highest: number): void }): MessageHook {
+  const guard = new ControlGuard(key, counters?.floor ?? 0);
   return {
     incoming(m) {
       const c = guard.check(m.channel, m.topic, m.payload);
+      if (c.ok && guard.secured) counters?.accepted(guard.highest);
       if (c.ok) {
         if (m.channel === 'estop' && guard.secured && m.retained && estopActive(c.body) === false) {
           return { ok: false, error: 'retained e-stop release ignored: a release must be live, from the hub', silent: true };

@@ -32,6 +32,8 @@ interface Setup {
   /** Where an attacker connects (the plain loopback listener, or the TLS one). */
   url: string;
   embedded?: EmbeddedBroker;
+  /** Stops node ann and starts it again (same credentials, same var dir); resolves when it is ready. */
+  restartEdge(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,17 +56,24 @@ async function startStage(kind: 'aedes' | 'mosquitto' | 'open'): Promise<Setup> 
   }
   await hub.start();
   const brokerUrl = kind === 'aedes' ? hub.broker!.tlsUrl! : kind === 'mosquitto' ? mosq!.tlsUrl : open!.url;
-  const edge = spawnEdge('quick', 'ann', brokerUrl, ['--credentials', store.bundleFile('ann'), '--no-model']);
-  await waitFor('node ann to be ready', () => hub.registry.get('ann')?.state === 'ready', 60000);
-  return {
-    hub, store, edge, url: kind === 'mosquitto' ? mosq!.url : kind === 'open' ? open!.url : hub.brokerUrl, embedded: kind === 'aedes' ? hub.broker! : open ?? undefined,
+  const startEdge = () => spawnEdge('quick', 'ann', brokerUrl, ['--credentials', store.bundleFile('ann'), '--no-model']);
+  const setup: Setup = {
+    hub, store, edge: startEdge(), url: kind === 'mosquitto' ? mosq!.url : kind === 'open' ? open!.url : hub.brokerUrl, embedded: kind === 'aedes' ? hub.broker! : open ?? undefined,
+    async restartEdge() {
+      await stopChild(setup.edge);
+      await waitFor('node ann gone', () => hub.registry.get('ann')?.state === 'lost', 10000);
+      setup.edge = startEdge();
+      await waitFor('node ann ready again', () => hub.registry.get('ann')?.state === 'ready', 60000);
+    },
     async stop() {
-      await stopChild(edge);
+      await stopChild(setup.edge);
       await hub.stop();
       await mosq?.stop();
       await open?.close();
     },
   };
+  await waitFor('node ann to be ready', () => hub.registry.get('ann')?.state === 'ready', 60000);
+  return setup;
 }
 
 /** Publishes as an attacker; true when the broker accepted the connection at all. */
@@ -244,6 +253,29 @@ describe('attacks through a misconfigured open broker: the signatures hold', () 
     cap.end(true);
     await s.hub.console.run('release');
     await waitFor('ann released by the hub', () => s.hub.registry.get('ann')?.state === 'ready', 10000);
+  });
+
+  it('a signed arm captured before the node restarted is refused after it (the node keeps its counter floor on disk)', async () => {
+    const captured: Buffer[] = [];
+    const cap = connect(s.url, { reconnectPeriod: 0 });
+    cap.on('message', (_t, p) => captured.push(p));
+    await new Promise<void>((r) => cap.once('connect', () => r()));
+    await cap.subscribeAsync(`${ROOT_T}/node/ann/cmd`);
+    expect((await s.hub.console.run('arm')).ok).toBe(true);
+    await waitFor('the signed arm to be captured', () => captured.find((p) => p.toString().includes('"cmd":"arm"') && p.toString().includes('"auth"')), 5000);
+    const arm = captured.find((p) => p.toString().includes('"cmd":"arm"'))!;
+    await s.hub.console.run('disarm');
+    await s.restartEdge();
+    errors = [];
+    cap.publish(`${ROOT_T}/node/ann/cmd`, arm, { qos: 1 });
+    await waitFor('the restarted node to report the replay', () => errors.some((e) => e.reporter === 'node/ann' && /replayed/.test(e.error)), 5000);
+    await sleep(300);
+    expect(s.hub.registry.get('ann')?.state).toBe('ready');
+    cap.end(true);
+    // The hub's own, fresh commands still work.
+    expect((await s.hub.console.run('arm')).ok).toBe(true);
+    await waitFor('ann armed by the hub', () => s.hub.registry.get('ann')?.state === 'armed', 10000);
+    await s.hub.console.run('disarm');
   });
 
   it('2,000 invented node ids never reach the registry or the journal, and are counted once each', async () => {

@@ -25,6 +25,26 @@ describe('signed control messages', () => {
     expect(v.verify('kuroko/v1/quick/node/ben/cmd', signed)).toMatchObject({ ok: false, error: expect.stringMatching(/wrongly signed/) });
   });
 
+  it('a floor from before a restart: whatever was signed at or below it is a replay, on every topic; the highest accepted is kept', () => {
+    const signer = new Signer(KEY);
+    const old = signer.sign(T, body());
+    const oldOther = signer.sign('kuroko/v1/quick/node/ann/cue', body());
+    const floor = splitAuth(oldOther)!.ctr;
+    const v = new Verifier(KEY, floor); // the node restarted, having accepted up to `floor`
+    expect(v.verify(T, old)).toMatchObject({ ok: false, error: expect.stringMatching(/replayed/) });
+    expect(v.verify('kuroko/v1/quick/node/ann/cue', oldOther)).toMatchObject({ ok: false, error: expect.stringMatching(/replayed/) });
+    const fresh = signer.sign(T, body());
+    expect(v.verify(T, fresh).ok).toBe(true);
+    expect(v.highest).toBe(splitAuth(fresh)!.ctr);
+    // The hook reports the highest accepted counter, for the node to keep.
+    const kept: number[] = [];
+    const hook = controlHook(KEY, { floor, accepted: (h) => kept.push(h) });
+    const m = signer.sign(T, body());
+    expect(hook.incoming!({ channel: 'nodeCmd', topic: T, params: { node: 'ann' }, payload: old, retained: false }).ok).toBe(false);
+    expect(hook.incoming!({ channel: 'nodeCmd', topic: T, params: { node: 'ann' }, payload: m, retained: false }).ok).toBe(true);
+    expect(kept).toEqual([splitAuth(m)!.ctr]);
+  });
+
   it('counters only grow, across a restarted signer too (they start from the clock)', () => {
     let now = 1_000_000;
     const first = new Signer(KEY, () => now);

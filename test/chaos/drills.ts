@@ -24,6 +24,8 @@ export interface DrillResult {
   drill: string;
   broker: BrokerKind;
   timeToSafeMs: number | null;
+  /** For the drills where the nodes lose the hub (frozen, killed, broker gone): time to safe from the last hub heartbeat the stage saw. */
+  fromLastBeatMs: number | null;
   linesMissing: number;
   /** The missing lines themselves ("node: text"), new in this drill. */
   missing: string[];
@@ -140,6 +142,7 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
   // Time to safe, from the failure (or the e-stop before it).
   const from = plan.estopFirst ? estopAt : tFail;
   let timeToSafeMs: number | null = null;
+  let fromLastBeatMs: number | null = null;
   try {
     if (plan.safeBy === 'board') {
       const t = await waitFor('the cable pulled', () => w.unpluggedAt || null, 120000);
@@ -156,6 +159,11 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
         return t.every((x) => x !== undefined) ? Math.max(...(t as number[])) : null;
       }, 15000);
       timeToSafeMs = at - from;
+      // The nodes' watchdog counts from the last heartbeat they heard: so does this column.
+      if (!plan.estopFirst) {
+        const beats = w.seen.filter((x) => x.at <= tFail && x.topic.endsWith('/hub/heartbeat'));
+        if (beats.length) fromLastBeatMs = at - beats.at(-1)!.at;
+      }
     }
   } catch (e) { notes.push((e as Error).message); }
   // The operator presses e-stop during the failure; with the embedded broker frozen or gone it
@@ -206,13 +214,13 @@ export async function runDrill(w: World, plan: Plan): Promise<DrillResult> {
   await w.command('consoleStop');
   await sleep(1500);
   const missing = w.missingLines().filter((m) => !missingBefore.has(m));
-  return { drill: plan.name, broker: w.kind, timeToSafeMs, linesMissing: missing.length, missing, estopsLost, unpromptedCues, goToLineMs, staleReleasesObeyed, staleReleaseServed, notes };
+  return { drill: plan.name, broker: w.kind, timeToSafeMs, fromLastBeatMs, linesMissing: missing.length, missing, estopsLost, unpromptedCues, goToLineMs, staleReleasesObeyed, staleReleaseServed, notes };
 }
 
 /** The table `npm run chaos` prints. */
 export function formatTable(rows: DrillResult[]): string {
-  const head = ['drill', 'broker', 'time to safe', 'lines missing', 'e-stops lost', 'unprompted cues', 'GO → next line', 'retained release served after recovery / obeyed by nodes'];
-  const cells = rows.map((r) => [r.drill, r.broker, r.timeToSafeMs === null ? 'n/a' : `${r.timeToSafeMs} ms`, String(r.linesMissing), String(r.estopsLost), String(r.unpromptedCues),
+  const head = ['drill', 'broker', 'time to safe', 'from last heartbeat', 'lines missing', 'e-stops lost', 'unprompted cues', 'GO → next line', 'retained release served after recovery / obeyed by nodes'];
+  const cells = rows.map((r) => [r.drill, r.broker, r.timeToSafeMs === null ? 'n/a' : `${r.timeToSafeMs} ms`, r.fromLastBeatMs === null ? 'n/a' : `${r.fromLastBeatMs} ms`, String(r.linesMissing), String(r.estopsLost), String(r.unpromptedCues),
     r.goToLineMs === null ? 'n/a' : `${r.goToLineMs} ms`, `${r.staleReleaseServed ? 'yes' : 'no'} / ${r.staleReleasesObeyed}`]);
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(width[i]!)).join(' | ')} |`;

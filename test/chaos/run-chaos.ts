@@ -22,7 +22,7 @@ for (const kind of brokers) {
         rows.push(r);
         console.error(formatTable([r]).split('\n').slice(2).join('\n'));
       } catch (e) {
-        rows.push({ drill: plan.name, broker: kind, timeToSafeMs: null, linesMissing: -1, missing: [], estopsLost: -1, unpromptedCues: -1, goToLineMs: null, staleReleasesObeyed: -1, staleReleaseServed: false, notes: [`drill failed: ${(e as Error).message}`, ...w.hubLog.slice(-5)] });
+        rows.push({ drill: plan.name, broker: kind, timeToSafeMs: null, fromLastBeatMs: null, linesMissing: -1, missing: [], estopsLost: -1, unpromptedCues: -1, goToLineMs: null, staleReleasesObeyed: -1, staleReleaseServed: false, notes: [`drill failed: ${(e as Error).message}`, ...w.hubLog.slice(-5)] });
       }
     }
   } finally {

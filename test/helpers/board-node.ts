@@ -46,7 +46,7 @@ motors:
 leds:
   - { id: eyes, type: single, pin: 13, emotion: true }
 voice: { engine: sim, msPerChar: 20 }
-safety: { watchdogMs: 500 }
+safety: { watchdogMs: 450 }
 `;
 }
 

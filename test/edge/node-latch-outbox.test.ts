@@ -156,28 +156,31 @@ describe('an e-stop from any source, with or without the hub', () => {
   }, 30_000);
 });
 
+/** An aedes broker with a recorder, a stand-in hub and a node on it, ready and in sync with the show clock. */
+async function liveStage() {
+  const port = await getPort();
+  const url = `mqtt://127.0.0.1:${port}`;
+  const heard: Heard[] = [];
+  const stage = { port, url, heard, broker: await aedesOn(port, heard), hub: standInHub(url), node: startNode(url, null) };
+  cleanups.push(() => stage.broker.close(), () => stage.hub.close(), () => stage.node.stop());
+  await stage.node.start();
+  await waitFor('ready', () => stage.node.gate.state === 'ready' && stage.node.clock.synced, 10_000);
+  return stage;
+}
+
 describe('nothing performed is lost', () => {
   it('a line performed while the broker is down arrives on reconnect, with its original show-clock times', async () => {
-    const port = await getPort();
-    const url = `mqtt://127.0.0.1:${port}`;
-    const heard: Heard[] = [];
-    let broker = await aedesOn(port, heard);
-    cleanups.push(() => broker.close());
-    const hub = standInHub(url);
-    cleanups.push(() => hub.close());
-    const node = startNode(url, null);
-    cleanups.push(() => node.stop());
-    await node.start();
-    await waitFor('ready', () => node.gate.state === 'ready' && node.clock.synced, 10_000);
+    const stage = await liveStage();
+    const { port, heard, hub, node } = stage;
     const at = hub.showNow() + 2000;
     const id = newCueId();
     await hub.pub('nodeCue', { node: 'ann' }, { v: 1, id, scene: 's', seq: 0, at, deadline: at + 2000, ts: Date.now(), kind: 'line', params: { character: 'ann', text: 'A line spoken while nobody could hear the node.' } });
     await waitFor('the node has the cue', () => node.executor.runningCount > 0, 5000);
-    await broker.close(); // the broker goes down before the line starts
+    await stage.broker.close(); // the broker goes down before the line starts
     const downAt = Date.now();
     expect(hub.showNow(), 'the broker must go down before the line starts (a loaded machine?)').toBeLessThan(at);
     await waitFor('the line spoken and done while the broker is away', () => node.executor.runningCount === 0 && node.outbox.size >= 3, 15_000);
-    broker = await aedesOn(port, heard);
+    stage.broker = await aedesOn(port, heard);
     const line = await waitFor('the transcript line, late', () => heard.find((h) => h.topic.endsWith('/transcript')), 10_000);
     await waitFor('started and done acks', () => ['started', 'done'].every((st) => heard.some((h) => h.topic.endsWith('/cue/ack') && h.payload.status === st)), 5000);
     const started = heard.find((h) => h.payload.status === 'started')!;
@@ -216,17 +219,7 @@ describe('nothing performed is lost', () => {
   it('a line the broker took but no hub journaled is sent again when a hub comes online, until the hub confirms it', async () => {
     // The embedded broker lives in the hub: a hub killed after its broker acked a line, before it
     // wrote the line down, leaves the node the only holder of that line.
-    const port = await getPort();
-    const url = `mqtt://127.0.0.1:${port}`;
-    const heard: Heard[] = [];
-    const broker = await aedesOn(port, heard);
-    cleanups.push(() => broker.close());
-    const hub = standInHub(url);
-    cleanups.push(() => hub.close());
-    const node = startNode(url, null);
-    cleanups.push(() => node.stop());
-    await node.start();
-    await waitFor('ready', () => node.gate.state === 'ready' && node.clock.synced, 10_000);
+    const { heard, hub, node } = await liveStage();
     const at = hub.showNow() + 300;
     await hub.pub('nodeCue', { node: 'ann' }, { v: 1, id: newCueId(), scene: 's', seq: 0, at, deadline: at + 2000, ts: Date.now(), kind: 'line', params: { character: 'ann', text: 'Nobody wrote this down.' } });
     const lines = () => heard.filter((h) => h.topic.endsWith('/transcript'));

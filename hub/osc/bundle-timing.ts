@@ -70,6 +70,12 @@ export interface PlanOptions {
   now: number;
   /** Whether a message is an e-stop (runs at once, whatever its time tag). */
   isUrgent(m: OscMessage): boolean;
+  /**
+   * Whether a message has nothing to wait for: it will be refused (an unknown address, arm not
+   * allowed) or is not for Kuroko. It is handled now, so its sender hears of a mistake at once,
+   * not when the bundle's time comes.
+   */
+  handledNow?(m: OscMessage): boolean;
   /** Bundles already waiting (for the MAX_SCHEDULED limit). */
   scheduled: number;
   /** The hub's address for this show, e.g. /kuroko/blade: named in refusals. */
@@ -81,7 +87,7 @@ export function planPacket(p: OscPacket, o: PlanOptions): BundlePlan {
   const groups = new Map<number, OscMessage[]>();
   for (const { at, message } of flattenPacket(p, o.now)) {
     if (o.isUrgent(message)) plan.urgent.push(message);
-    else if (at <= o.now) plan.now.push(message);
+    else if (at <= o.now || o.handledNow?.(message)) plan.now.push(message);
     else (groups.get(at) ?? groups.set(at, []).get(at)!).push(message);
   }
   plan.later = [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([at, messages]) => ({ at, messages }));

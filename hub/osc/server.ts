@@ -225,7 +225,13 @@ export class OscServer {
       return;
     }
     const where = `${OSC_PREFIX}/${this.o.show}`;
-    const plan = planPacket(p, { now: Date.now(), isUrgent: (m) => this.isEstop(m), scheduled: this.scheduler.size, where });
+    const plan = planPacket(p, {
+      now: Date.now(),
+      scheduled: this.scheduler.size,
+      where,
+      isUrgent: (m) => this.isEstop(m),
+      handledNow: (m) => { const r = parseOscMessage(m, { show: this.o.show, allowArm: this.o.allowArm }); return !r || r.kind === 'refused'; },
+    });
     this.stats.received += plan.urgent.length + plan.now.length + plan.later.reduce((n, g) => n + g.messages.length, 0);
     const reply = (ok: boolean, message: string) => from.send(replyMessage(this.o.show, 'bundle', ok, message));
     // The e-stop drops every waiting bundle (onMessage), and the future part of its own bundle with them.
@@ -260,6 +266,7 @@ export class OscServer {
   private dropScheduled(): void {
     for (const d of this.scheduler.dropAll()) {
       this.stats.droppedBundles++;
+      this.o.log?.info(`OSC bundle from ${d.to.address} due at ${clockTime(d.at)} (${names(d.messages)}) dropped by an e-stop`);
       d.to.peer.send(replyMessage(this.o.show, 'bundle', false, `the bundle scheduled for ${clockTime(d.at)} (${names(d.messages)}) is dropped: an e-stop came first, and nothing scheduled before a stop runs after it. Send it again after release`));
     }
   }

@@ -137,6 +137,21 @@ describe('time-tagged bundles sent to a real hub', () => {
     expect(server.scheduledCount()).toBe(0);
   });
 
+  it('answers a mistake in a future bundle at once, not when its time comes', async () => {
+    const { hub, server } = await serve();
+    const c = await client(server);
+    const sent = c.send(bundleAt(Date.now() + 10 * 60_000, msg('jump'), { address: '/kuroko/othershow/go', args: [] }, speaker('bob')));
+    await waitFor('both mistakes answered', () => c.replies.filter((r) => r.ok === 0).length === 2);
+    const wrong = c.replies.filter((r) => r.ok === 0).map((r) => r.message);
+    expect(wrong).toContainEqual(expect.stringContaining('unknown OSC address /kuroko/osctest/jump'));
+    expect(wrong).toContainEqual(expect.stringContaining('this hub runs show "osctest", not "othershow"'));
+    expect(c.replies.every((r) => r.at - sent < 60_000)).toBe(true);
+    // The good message waits for its time.
+    expect(await waitFor('the rest scheduled', find(c.replies, 'bundle'))).toMatchObject({ ok: 1, message: expect.stringMatching(/\(in 10 min\): next-speaker$/) });
+    expect(server.scheduledCount()).toBe(1);
+    expect(hub.nextSpeakerOverride).toBeNull();
+  });
+
   it('refuses a bundle more than an hour ahead with a reply that names the place and the fix; nothing runs', async () => {
     const { hub, server } = await serve();
     const c = await client(server);

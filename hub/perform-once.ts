@@ -20,7 +20,16 @@ export interface OnceResult {
 
 const FAILING: Report['kind'][] = ['cue-rejected', 'cue-failed', 'cue-skipped'];
 
-export async function performShowOnce(hub: Hub, o: { out: (s: string) => void; clock: () => string; interrupted: () => boolean; upTimeoutMs?: number }): Promise<OnceResult> {
+export interface PerformOnceOptions {
+  out: (s: string) => void;
+  clock: () => string;
+  interrupted: () => boolean;
+  upTimeoutMs?: number;
+  /** The nodes are this process's children (kuroko demo), not robots someone else starts: changes the hint. */
+  nodesStartedHere?: boolean;
+}
+
+export async function performShowOnce(hub: Hub, o: PerformOnceOptions): Promise<OnceResult> {
   const { out, clock } = o;
   const show = hub.o.show;
   const reports: Report[] = [];
@@ -36,7 +45,9 @@ export async function performShowOnce(hub: Hub, o: { out: (s: string) => void; c
         // Not an exception: the run ends with the same summary (and exit 1) as any other failure.
         const missing = [...new Set(show.cast.filter((c) => !up(c.node)).map((c) => c.node))];
         out(`${clock()}  ! nodes did not come up: ${missing.join(', ')}`);
-        return summarise(false, hub.transcript.length, reports, [`node${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not come up within ${upMs / 1000} s (start ${missing.length === 1 ? 'it' : 'them'}: kuroko edge --node ${missing[0]} …, or wait longer with --wait-nodes S)`]);
+        const them = missing.length === 1 ? 'it' : 'them';
+        const hint = o.nodesStartedHere ? `see ${them === 'it' ? 'its' : 'their'} messages above, or wait longer with --wait-nodes S` : `start ${them}: kuroko edge --node ${missing[0]} …, or wait longer with --wait-nodes S`;
+        return summarise(false, hub.transcript.length, reports, [`node${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not come up within ${upMs / 1000} s (${hint})`]);
       }
       if (o.interrupted()) throw new Error('interrupted');
       await sleep(50);

@@ -36,7 +36,10 @@ export function timeTagMs(tag: unknown): number | 'immediately' {
   if (!Array.isArray(raw) || typeof raw[0] !== 'number' || typeof raw[1] !== 'number') return 'immediately';
   const [seconds, fraction] = raw as [number, number];
   if (seconds === 0 && fraction === 1) return 'immediately';
-  return (seconds - NTP_UNIX_OFFSET_S + fraction / TWO_32) * 1000;
+  // NTP seconds wrap in February 2036. As RFC 4330 reads them: the top bit set is 1968–2036 (era 0),
+  // clear is 2036–2104 (era 1), so a sender's clock after the wrap still means the right time.
+  const era = seconds >= 2 ** 31 ? 0 : TWO_32;
+  return (seconds + era - NTP_UNIX_OFFSET_S + fraction / TWO_32) * 1000;
 }
 
 /** One message and the time it runs at (ms, wall clock). */

@@ -38,6 +38,8 @@ describe('time tags, planned', () => {
     expect(timeTagMs({ raw: [0, 1] })).toBe('immediately');
     // 2026-01-01T00:00:00.5Z in NTP: 3976214400 s since 1900, half a second of fraction.
     expect(timeTagMs({ raw: [3976214400, 2 ** 31] })).toBe(Date.parse('2026-01-01T00:00:00.500Z'));
+    // After the NTP wrap (2036-02-07T06:28:16Z), small second counts are the next era (RFC 4330).
+    expect(timeTagMs({ raw: [3600, 0] })).toBe(Date.parse('2036-02-07T07:28:16Z'));
     const bytes = osc.writePacket(bundleAt(1_800_000_000_250, speaker('bob')), { metadata: true });
     const back = osc.readPacket(bytes, { metadata: true }) as { timeTag: unknown };
     expect(Math.abs((timeTagMs(back.timeTag) as number) - 1_800_000_000_250)).toBeLessThan(1);

@@ -146,7 +146,7 @@ export async function runDemoCli(argv: string[]): Promise<number> {
 
   try {
     // 60 s by default: four node processes starting at once on a small machine take a while.
-    const result = await performShowOnce(hub, { out, clock, interrupted: () => interrupted, upTimeoutMs: waitNodesMs });
+    const result = await performShowOnce(hub, { out, clock, interrupted: () => interrupted, upTimeoutMs: waitNodesMs, nodesStartedHere: true });
     const srtFile = hub.journal!.file.replace(/\.jsonl$/, '.srt');
     writeFileSync(srtFile, transcriptToSrt(hub.transcript, names));
     out('');

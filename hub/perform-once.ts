@@ -20,7 +20,16 @@ export interface OnceResult {
 
 const FAILING: Report['kind'][] = ['cue-rejected', 'cue-failed', 'cue-skipped'];
 
-export async function performShowOnce(hub: Hub, o: { out: (s: string) => void; clock: () => string; interrupted: () => boolean; upTimeoutMs?: number }): Promise<OnceResult> {
+export interface PerformOnceOptions {
+  out: (s: string) => void;
+  clock: () => string;
+  interrupted: () => boolean;
+  upTimeoutMs?: number;
+  /** The nodes are this process's children (kuroko demo), not robots someone else starts: changes the hint. */
+  nodesStartedHere?: boolean;
+}
+
+export async function performShowOnce(hub: Hub, o: PerformOnceOptions): Promise<OnceResult> {
   const { out, clock } = o;
   const show = hub.o.show;
   const reports: Report[] = [];
@@ -33,8 +42,12 @@ export async function performShowOnce(hub: Hub, o: { out: (s: string) => void; c
     const up = (node: string) => hub.registry.isOnline(node) && hub.registry.get(node)?.state !== 'init';
     while (show.cast.some((c) => !up(c.node))) {
       if (Date.now() > upBy) {
-        const missing = show.cast.filter((c) => !up(c.node)).map((c) => c.node);
-        throw new Error(`nodes did not come up within ${upMs / 1000} s: ${missing.join(', ')}`);
+        // Not an exception: the run ends with the same summary (and exit 1) as any other failure.
+        const missing = [...new Set(show.cast.filter((c) => !up(c.node)).map((c) => c.node))];
+        out(`${clock()}  ! nodes did not come up: ${missing.join(', ')}`);
+        const them = missing.length === 1 ? 'it' : 'them';
+        const hint = o.nodesStartedHere ? `see ${them === 'it' ? 'its' : 'their'} messages above, or wait longer with --wait-nodes S` : `start ${them}: kuroko edge --node ${missing[0]} …, or wait longer with --wait-nodes S`;
+        return summarise(false, hub.transcript.length, reports, [`node${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not come up within ${upMs / 1000} s (${hint})`]);
       }
       if (o.interrupted()) throw new Error('interrupted');
       await sleep(50);
@@ -43,7 +56,7 @@ export async function performShowOnce(hub: Hub, o: { out: (s: string) => void; c
     // On a loaded machine a node can take longer than arm's wait to answer: ask again.
     for (let i = 0; i < 3 && !armed.ok && !o.interrupted(); i++) { await sleep(500); armed = await hub.console.run('arm'); }
     out(`${clock()}  > arm: ${armed.message}`);
-    if (!armed.ok) throw new Error(`could not arm the nodes: ${armed.message}`);
+    if (!armed.ok) return summarise(false, hub.transcript.length, reports, [`could not arm the nodes: ${armed.message}`]);
 
     let completed = true;
     for (const scene of show.scenes) {
@@ -66,11 +79,12 @@ export async function performShowOnce(hub: Hub, o: { out: (s: string) => void; c
   }
 }
 
-export function summarise(completed: boolean, lines: number, reports: Report[]): OnceResult {
+/** `before`: why the run stopped before any scene started (then "not every scene finished" goes without saying). */
+export function summarise(completed: boolean, lines: number, reports: Report[], before: string[] = []): OnceResult {
   const rejected = reports.filter((r) => FAILING.includes(r.kind));
   const warnings = reports.filter((r) => !FAILING.includes(r.kind));
-  const failures: string[] = [];
-  if (!completed) failures.push('not every scene finished');
+  const failures: string[] = [...before];
+  if (!completed && !before.length) failures.push('not every scene finished');
   if (rejected.length) failures.push(`${rejected.length} cue${rejected.length === 1 ? ' was' : 's were'} rejected, failed or skipped`);
   if (lines === 0) failures.push('no line was performed');
   return { completed, lines, rejected, warnings, failures };

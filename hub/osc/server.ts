@@ -7,7 +7,7 @@
  *
  * OSC has no authentication, so only addresses on the allow-list are heard (others are dropped
  * unanswered, so the hub cannot be used to reflect traffic), and arming is off unless the show
- * file turns it on.
+ * file turns it on. Bundles honour their time tags (bundle-timing.ts); an e-stop never waits.
  */
 import { createSocket, type Socket as UdpSocket, type RemoteInfo } from 'node:dgram';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
@@ -15,7 +15,8 @@ import osc, { type OscMessage, type OscPacket } from 'osc';
 import type { ShowStateT } from '../../protocol/index.ts';
 import type { CommandArgs, CommandResult } from '../console.ts';
 import { AllowList } from './allow-list.ts';
-import { parseOscMessage, replyMessage, showStateMessages, nodeStateMessage } from './address-space.ts';
+import { OSC_PREFIX, parseOscMessage, replyMessage, showStateMessages, nodeStateMessage } from './address-space.ts';
+import { BundleScheduler, planPacket, names, clockTime, describeAhead } from './bundle-timing.ts';
 
 /** Runs one console command: in the hub this is hub.console.run (see hub/osc/hub-adapter.ts). */
 export interface CommandRunner {
@@ -70,8 +71,13 @@ export class OscServer {
   private readonly lastSent = new Map<string, string>();
   private readonly refusedSources = new Set<string>();
   private stopWatching: (() => void) | null = null;
+  /** Bundles waiting for their time tag, with who sent them (answered when they run or are dropped). */
+  private readonly scheduler = new BundleScheduler<{ peer: Peer; address: string }>((messages, to) => {
+    for (const m of messages) void this.onMessage(m, to.peer, to.address);
+  });
+  private estopShown = false;
   /** Counters, for tests and the log. */
-  readonly stats = { received: 0, refusedSource: 0, malformed: 0, commands: 0 };
+  readonly stats = { received: 0, refusedSource: 0, malformed: 0, commands: 0, scheduled: 0, refusedBundles: 0, droppedBundles: 0 };
   port = 0;
 
   constructor(private readonly o: OscServerOptions) {}
@@ -107,6 +113,7 @@ export class OscServer {
     for (const f of this.o.feedback ?? []) this.fixed.push(this.udpPeer(f.host, f.port));
     // Feedback sends what changed from here on (a subscriber gets the whole state when it joins).
     for (const m of this.allMessages()) this.lastSent.set(m.address, JSON.stringify(m.args));
+    this.estopShown = this.o.state.showState().estop;
     this.stopWatching = this.o.state.onChange((c) => this.onStageChange(c));
     // Fixed targets learn the current state at once.
     for (const p of this.fixed) this.sendAll(p);
@@ -114,11 +121,17 @@ export class OscServer {
 
   async close(): Promise<void> {
     this.stopWatching?.();
+    this.scheduler.dropAll();
     for (const s of this.connections) s.destroy();
     await Promise.all([
       new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r())),
       new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
     ]);
+  }
+
+  /** Bundles waiting for their time tag. */
+  scheduledCount(): number {
+    return this.scheduler.size;
   }
 
   /** Everyone who hears feedback right now (subscribers and fixed targets). */
@@ -201,11 +214,61 @@ export class OscServer {
     this.onPacket(packet, from, address);
   }
 
-  /** Bundles are unpacked and run at once, in order (time tags are not scheduled). */
+  /**
+   * A message runs now; a bundle runs now or at its time tag (bundle-timing.ts). E-stops in a
+   * bundle run first and at once, whatever the time tag: stopping is never blocked.
+   */
   private onPacket(p: OscPacket, from: Peer, address: string): void {
-    if ('packets' in p) { for (const q of p.packets) this.onPacket(q, from, address); return; }
-    this.stats.received++;
-    void this.onMessage(p, from, address);
+    if (!('packets' in p)) {
+      this.stats.received++;
+      void this.onMessage(p, from, address);
+      return;
+    }
+    const where = `${OSC_PREFIX}/${this.o.show}`;
+    const plan = planPacket(p, {
+      now: Date.now(),
+      scheduled: this.scheduler.size,
+      where,
+      isUrgent: (m) => this.isEstop(m),
+      handledNow: (m) => { const r = parseOscMessage(m, { show: this.o.show, allowArm: this.o.allowArm }); return !r || r.kind === 'refused'; },
+    });
+    this.stats.received += plan.urgent.length + plan.now.length + plan.later.reduce((n, g) => n + g.messages.length, 0);
+    const reply = (ok: boolean, message: string) => from.send(replyMessage(this.o.show, 'bundle', ok, message));
+    // The e-stop drops every waiting bundle (onMessage), and the future part of its own bundle with them.
+    for (const m of plan.urgent) void this.onMessage(m, from, address);
+    if (plan.refused) {
+      this.stats.refusedBundles++;
+      this.o.log?.warn(`OSC from ${address}: ${plan.refused}`);
+      this.o.commands.refused?.('bundle', plan.refused, address);
+      reply(false, plan.refused);
+    } else if (plan.urgent.length && plan.later.length) {
+      this.stats.droppedBundles += plan.later.length;
+      reply(false, `the e-stop in this bundle ran at once; the rest of it (${names(plan.later.flatMap((g) => g.messages))}, due at ${clockTime(plan.later[0]!.at)}) is dropped: nothing scheduled before a stop runs after it. Send it again after release`);
+      plan.later = [];
+    }
+    for (const m of plan.now) void this.onMessage(m, from, address);
+    for (const g of plan.later) {
+      this.stats.scheduled++;
+      this.scheduler.schedule(g.at, g.messages, { peer: from, address });
+      reply(true, `scheduled for ${clockTime(g.at)} (in ${describeAhead(g.at - Date.now())}): ${names(g.messages)}`);
+    }
+  }
+
+  private isEstop(m: OscMessage): boolean {
+    const r = parseOscMessage(m, { show: this.o.show, allowArm: this.o.allowArm });
+    return r?.kind === 'command' && r.command === 'estop';
+  }
+
+  /**
+   * Every e-stop (from OSC, MQTT or the page) drops every waiting bundle: a `release`, `arm` or `go`
+   * scheduled before the stop must not undo it when its time comes. Each sender is told.
+   */
+  private dropScheduled(): void {
+    for (const d of this.scheduler.dropAll()) {
+      this.stats.droppedBundles++;
+      this.o.log?.info(`OSC bundle from ${d.to.address} due at ${clockTime(d.at)} (${names(d.messages)}) dropped by an e-stop`);
+      d.to.peer.send(replyMessage(this.o.show, 'bundle', false, `the bundle scheduled for ${clockTime(d.at)} (${names(d.messages)}) is dropped: an e-stop came first, and nothing scheduled before a stop runs after it. Send it again after release`));
+    }
   }
 
   private async onMessage(m: OscMessage, from: Peer, address: string): Promise<void> {
@@ -237,6 +300,7 @@ export class OscServer {
       }
       case 'command': {
         this.stats.commands++;
+        if (req.command === 'estop') this.dropScheduled();
         let r: CommandResult;
         try {
           r = await this.o.commands.run(req.command, req.args, address);
@@ -263,6 +327,12 @@ export class OscServer {
 
   /** Sends only what changed since the last feedback, to everyone registered. */
   private onStageChange(c: StageChange): void {
+    if (c.kind === 'show') {
+      // An e-stop from MQTT or the page drops waiting bundles too.
+      const estop = this.o.state.showState().estop;
+      if (estop && !this.estopShown) this.dropScheduled();
+      this.estopShown = estop;
+    }
     const msgs = c.kind === 'show' ? showStateMessages(this.o.show, this.o.state.showState()) : [nodeStateMessage(this.o.show, c.id, c.state)];
     const changed = msgs.filter((m) => {
       const v = JSON.stringify(m.args);

@@ -13,6 +13,7 @@ import { transcriptToSrt } from '../srt.ts';
 import { createHubMetrics, type HubMetrics } from '../metrics.ts';
 import { LiveStage } from './live.ts';
 import { serveStatic, FAVICON_SVG } from './static.ts';
+import { iconFile, MANIFEST } from './icons.ts';
 import { tokenMatches } from './auth.ts';
 import { Sessions, LockOut, sameOrigin, sourceOf, isLoopback, pageUserOf, type Authenticate, type PageUser, type SessionBinding } from './access.ts';
 import { pageAccess } from './store-access.ts';
@@ -148,9 +149,19 @@ export async function startWebServer(hub: Hub, o: WebServerOptions): Promise<Web
       return void res.end(transcriptToSrt(hub.transcript, names));
     }
     if (pathname === '/healthz') return text(res, 200, 'ok\n');
-    if (pathname === '/favicon.ico' || pathname === '/favicon.svg') {
+    if (pathname === '/favicon.svg') {
       res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' });
       return void res.end(FAVICON_SVG);
+    }
+    // favicon.ico (16/32/48), PNGs for phones and the manifest: made from the same mark (icons.ts).
+    const icon = iconFile(pathname);
+    if (icon) {
+      res.writeHead(200, { 'content-type': icon.type, 'cache-control': 'max-age=86400', 'x-content-type-options': 'nosniff' });
+      return void res.end(icon.body);
+    }
+    if (pathname === '/manifest.webmanifest') {
+      res.writeHead(200, { 'content-type': 'application/manifest+json', 'cache-control': 'max-age=86400' });
+      return void res.end(MANIFEST);
     }
     if (pathname === '/app.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });

@@ -140,7 +140,7 @@ describe('oscsend and oscdump against a real stage', () => {
     const r = JSON.parse(out.trim().split('\n').pop()!) as { steps: { name: string; ok: boolean; ms: number; detail?: string }[]; dumped: string[] };
     for (const s of r.steps) console.log(`${s.ok ? 'ok  ' : 'FAIL'} ${s.name} (${s.ms} ms)${s.detail ? ` — ${s.detail}` : ''}`);
     expect(r.steps.filter((s) => !s.ok)).toEqual([]);
-    expect(r.steps.map((s) => s.name)).toHaveLength(8);
+    expect(r.steps.map((s) => s.name)).toHaveLength(10);
     const dumped = r.dumped.join('\n');
     expect(dumped).toMatch(/\/kuroko\/osctest\/state\/standby s "s2"/);
     expect(dumped).toMatch(/\/kuroko\/osctest\/state\/scene s "one"/);

@@ -5,7 +5,8 @@
  *
  * oscdump can only listen on every interface (liblo reads a host in its URL as a multicast group),
  * so osc.test.ts runs this file inside a network namespace of its own (unshare -rn), where
- * "every interface" is a private loopback. It prints one JSON object: the steps and what oscdump got.
+ * "every interface" is a private loopback. oscsend cannot send bundles: the time-tagged ones are
+ * built with the osc package and sent over UDP, and oscdump shows when their effect arrives. It prints one JSON object: the steps and what oscdump got.
  */
 import { spawn, execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -26,6 +27,8 @@ const P = '/kuroko/osctest';
 interface Step { name: string; ok: boolean; ms: number; detail?: string }
 const steps: Step[] = [];
 const dumped: string[] = [];
+/** When each oscdump line arrived (ms, wall clock), parallel to dumped. */
+const dumpedAt: number[] = [];
 const replies: { via: string; args: unknown[] }[] = [];
 
 async function step(name: string, fn: () => Promise<string | void>): Promise<void> {
@@ -44,6 +47,8 @@ const states = (stage: Stage) => stage.hub.o.show.cast.map((c) => stage.hub.regi
 /** Whether oscdump printed this since the current step began (older feedback does not count). */
 let mark = 0;
 const dumpHas = (line: string) => () => dumped.slice(mark).some((l) => l.includes(line));
+/** When oscdump printed this line (first time since the current step began). */
+const dumpAt = (line: string) => () => { const i = dumped.findIndex((l, k) => k >= mark && l.includes(line)); return i < 0 ? null : dumpedAt[i]; };
 
 let stage: Stage | null = null;
 const cleanups: Array<() => unknown> = [];
@@ -65,6 +70,7 @@ try {
     const lines = buf.split('\n');
     buf = lines.pop()!;
     dumped.push(...lines);
+    dumpedAt.push(...lines.map(() => Date.now()));
   });
   // Its socket opens a moment after the process starts: subscribe until the first feedback arrives.
   await step('oscsend subscribe: oscdump gets the whole state', async () => {
@@ -128,6 +134,24 @@ try {
     const r = await waitFor('reply over SLIP', () => got.find((m) => m.address === `${P}/reply`));
     replies.push({ via: 'tcp-slip', args: r.args.map((a) => a.value) });
     if (r.args[0]?.value !== 'next-speaker' || r.args[1]?.value !== 1) throw new Error(`unexpected reply ${JSON.stringify(r.args)}`);
+  });
+  const udpBundle = (atMs: number, ...packets: OscMessage[]) =>
+    udp.send(Buffer.from(osc.writePacket({ timeTag: { native: atMs }, packets }, { metadata: true })), server.port, '127.0.0.1');
+  await step('a bundle time-tagged 1.5 s ahead arms the nodes: oscdump sees armed=1 only after its time', async () => {
+    await waitFor('every node ready after the release', () => states(s).every((x) => x === 'ready'), 15000);
+    const at = Date.now() + 1500;
+    udpBundle(at, { address: `${P}/arm`, args: [] });
+    const seen = await waitFor('armed 1 at oscdump', dumpAt(`${P}/state/armed i 1`), 15000);
+    if (seen < at) throw new Error(`armed ${at - seen} ms before the bundle's time tag`);
+    return `armed=1 reached oscdump ${seen - at} ms after the time tag`;
+  });
+  await step('an e-stop inside a bundle 30 min ahead stops at once: oscdump sees estop=1', async () => {
+    const sent = Date.now();
+    udpBundle(sent + 30 * 60_000, { address: `${P}/go`, args: [] }, { address: `${P}/estop`, args: [{ type: 's', value: 'bundle' }] });
+    const seen = await waitFor('estop 1 at oscdump', dumpAt(`${P}/state/estop i 1`), 15000);
+    await waitFor('every node e-stopped', () => states(s).every((x) => x === 'estopped'));
+    const dropped = await waitFor('the rest of the bundle dropped', () => replies.find((x) => x.args[0] === 'bundle' && x.args[1] === 0));
+    return `estop=1 at oscdump ${seen - sent} ms after sending; ${String(dropped.args[2]).slice(0, 80)}…`;
   });
 } catch {
   // recorded in steps

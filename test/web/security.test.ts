@@ -146,7 +146,7 @@ describe('page security', () => {
     expect(await m.text()).toContain('kuroko_nodes_online');
     const icon = await fetch(`${origin()}/favicon.ico`);
     expect(icon.status).toBe(200);
-    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    expect(icon.headers.get('content-type')).toBe('image/x-icon');
     const js = await fetch(`${origin()}/app.js`);
     expect(js.status).toBe(200);
     expect(await js.text()).toContain('/login');

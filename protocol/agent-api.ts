@@ -22,7 +22,7 @@ export const AGENT_DEFAULT_MAX_BUNDLE_BYTES = 512 * 1024 * 1024;
 
 export const AGENT_ROUTES = {
   info: { method: 'GET', path: '/v1/info', auth: false, description: 'who this node is: name, node id, version, firmware, state, show lock' },
-  adopt: { method: 'POST', path: '/v1/adopt', auth: 'when adopted', description: 'adopt (or re-adopt) the node: JSON AdoptRequest; NDJSON progress' },
+  adopt: { method: 'POST', path: '/v1/adopt', auth: 'when adopted', description: 'adopt (or re-adopt) the node: JSON AdoptRequest with the node\'s pairing code while unadopted, then the fleet\'s token; NDJSON progress' },
   update: { method: 'POST', path: '/v1/update', auth: true, description: 'install a release bundle (body: the bundle file; ?force=1, ?health=S); NDJSON progress' },
   rollback: { method: 'POST', path: '/v1/rollback', auth: true, description: 'go back to the previous release; NDJSON progress' },
 } as const;
@@ -62,6 +62,7 @@ export const AdoptRequest = obj({
   broker: Type.String({ pattern: '^mqtts?://', maxLength: 300 }),
   profile: Type.String({ maxLength: 128 * 1024, description: 'the hardware profile, as YAML text' }),
   token: Type.String({ minLength: 24, maxLength: 128, description: 'the bearer token the fleet uses for this node from now on' }),
+  pairingCode: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'the one-time code the unadopted agent printed on the node (needed until the node is adopted)' })),
   releaseKey: Type.Optional(Type.String({ maxLength: 4096, description: 'PEM public key that release bundles must be signed with' })),
   credentials: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 16384 }), { description: 'node credentials (files by name), installed by the credentials step' })),
 }, 'POST /v1/adopt');

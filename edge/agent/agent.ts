@@ -19,6 +19,7 @@ import type { ReleaseFormat } from './release-format.ts';
 import { FileCredentialInstaller, type CredentialInstaller } from './credentials.ts';
 import { ensureFirmware } from './firmware-step.ts';
 import { step, StepError, type ProgressSink } from './progress.ts';
+import { Pairing, type PairingOptions } from './pairing.ts';
 
 export interface AgentOptions {
   /** The install root: releases/, current, agent/ (state, profile, credentials, release key). */
@@ -30,6 +31,8 @@ export interface AgentOptions {
   edgeArgs: string[];
   log: Logger;
   credentials?: CredentialInstaller;
+  /** Lock-out tuning of the pairing code (tests shorten it). */
+  pairing?: PairingOptions;
 }
 
 export class NodeAgent {
@@ -43,6 +46,8 @@ export class NodeAgent {
   private readonly startedAt = Date.now();
   private readonly agentDir: string;
   private readonly credentials: CredentialInstaller;
+  /** The one-time code an unadopted node asks for (pairing.ts). */
+  readonly pairing: Pairing;
   /** Called whenever something the mDNS record shows changes. */
   onChange: () => void = () => undefined;
 
@@ -51,6 +56,7 @@ export class NodeAgent {
     this.agentDir = join(o.dir, 'agent');
     mkdirSync(this.agentDir, { recursive: true });
     this.state = new AgentStateStore(this.agentDir);
+    this.pairing = new Pairing(this.agentDir, o.pairing);
     this.node = new NodeProcess(this.releases.currentLink, o.log);
     this.credentials = o.credentials ?? new FileCredentialInstaller(join(this.agentDir, 'credentials'));
     this.updater = new Updater({
@@ -84,6 +90,12 @@ export class NodeAgent {
     } else {
       this.phase = a ? 'stopped' : 'unadopted';
     }
+    if (!a) this.pairing.ensureCode();
+  }
+
+  /** The pairing code while the node waits to be adopted (printed on the agent's console, never sent). */
+  pairingCode(): string | null {
+    return this.adopted ? null : this.pairing.code();
   }
 
   private startWatch(): void {
@@ -176,6 +188,8 @@ export class NodeAgent {
         adoption: { nodeId: req.nodeId, show: req.show, character: req.character, broker: req.broker, tokenSha256: sha256Hex(req.token), adoptedAt: Date.now() },
         committed: this.state.get().committed ?? current, firmware, lastResult: `adopted as ${req.nodeId}`,
       });
+      // Adopted: the code is used up; from now on only the fleet's token adopts again.
+      this.pairing.consume();
       this.startWatch();
       this.node.autoRestart = false;
       const t0 = Date.now();
@@ -209,7 +223,8 @@ export class NodeAgent {
   /** Forgets the adoption (on the node only: `kuroko node agent --reset`). */
   static reset(dir: string): void {
     const agentDir = join(dir, 'agent');
-    for (const f of ['state.json', 'profile.yaml', 'broker-url', 'edge-args.json']) rmSync(join(agentDir, f), { force: true });
+    // The pairing code goes too: the next start makes a fresh one (and no lock-out is carried over).
+    for (const f of ['state.json', 'profile.yaml', 'broker-url', 'edge-args.json', 'pairing-code', 'pairing-lock.json']) rmSync(join(agentDir, f), { force: true });
     rmSync(join(agentDir, 'credentials'), { recursive: true, force: true });
     writeFileSync(join(agentDir, '.reset'), `${new Date().toISOString()}\n`);
   }

@@ -17,7 +17,7 @@ import type { NodeAgent } from './agent.ts';
 const ROUTE_LIST = Object.values(AGENT_ROUTES).map((r) => `${r.method} ${r.path}`).join(', ');
 
 class HttpRefusal extends Error {
-  constructor(readonly status: number, message: string, readonly next?: string) { super(message); }
+  constructor(readonly status: number, message: string, readonly next?: string, readonly headers: Record<string, string> = {}) { super(message); }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -94,6 +94,14 @@ export function createAgentServer(o: AgentHttpOptions): Server {
         const body = await readJson(req);
         const c = checkAgentPayload('AdoptRequest', body);
         if (!c.ok) throw new HttpRefusal(400, `adopt request: ${c.error}`);
+        if (!agent.adopted) {
+          // Unadopted: whoever adopts must show the code printed on the node (pairing.ts).
+          const v = agent.pairing.check(c.value.pairingCode);
+          if (!v.ok) {
+            if (c.value.pairingCode !== undefined) log.warn({ from: req.socket.remoteAddress, status: v.status }, `adoption refused: ${v.error}`);
+            throw new HttpRefusal(v.status, v.error, v.next, v.retryAfterS ? { 'retry-after': String(v.retryAfterS) } : { 'www-authenticate': 'Pairing-Code' });
+          }
+        }
         return ndjson(res, (sink) => agent.adopt(c.value, sink));
       }
       case 'update': {
@@ -122,6 +130,7 @@ export function createAgentServer(o: AgentHttpOptions): Server {
       if (res.headersSent) { res.end(JSON.stringify({ done: true, ok: false, outcome: 'failed', version: null, message: e.message, ms: 0 }) + '\n'); return; }
       // Do not read the rest of a refused upload: answer, then close the connection.
       if (!req.complete) { res.setHeader('connection', 'close'); res.once('finish', () => req.destroy()); }
+      if (e instanceof HttpRefusal) for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
       sendJson(res, status, { error: e.message, ...(e instanceof HttpRefusal && e.next ? { next: e.next } : {}) });
     });
   });

@@ -85,7 +85,8 @@ async function agentsBench(): Promise<void> {
     await Promise.all(addresses.map((a) => waitFor('agent up', () => getInfo(a), 90_000, 200)));
     const store = new FleetStore(join(work, 'fleet'));
     const profileText = readFileSync(SIM_PROFILE, 'utf8');
-    const plan = names.map((name, i) => ({ name, node: `node-${'abc'[i]}`, profileFile: SIM_PROFILE, profileText }));
+    // The agents run on this machine: each one's pairing code is read from its folder.
+    const plan = names.map((name, i) => ({ name, node: `node-${'abc'[i]}`, profileFile: SIM_PROFILE, profileText, codeFile: join(work, name, 'agent', 'pairing-code') }));
     const adopted = await adoptDuringWindow({ store, plan, show: 'fleet', broker, windowMs: 180_000, static: addresses, mdns: false, credentials: new NoCredentials(), say: quiet });
     const update = await updateFleet(store, { release: v2, force: false, say: quiet });
     const broken = await updateFleet(store, { release: v3, force: false, say: quiet, staged: false });

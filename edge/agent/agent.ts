@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { IClientOptions } from 'mqtt';
+import { loadBundle, mqttSecurityOptions, securityFromBundle } from '../../protocol/credentials.ts';
 import { parseProfile } from '../../firmware-config/profile.ts';
 import type { AdoptRequestT, AgentInfoT, AgentResultT, AgentStateNameT } from '../../protocol/agent-api.ts';
 import { AgentStateStore, sha256Hex, tokenMatches, writeFileAtomic } from './agent-state.ts';
@@ -101,8 +103,27 @@ export class NodeAgent {
   private startWatch(): void {
     const a = this.state.get().adoption!;
     // The agent watches with the node's own credentials (the broker URL the credentials step wrote).
-    this.watch = new NodeWatch({ show: a.show, nodeId: a.nodeId, broker: this.nodeBroker(), log: this.o.log });
+    const broker = this.nodeBroker();
+    this.watch = new NodeWatch({ show: a.show, nodeId: a.nodeId, broker, log: this.o.log, login: this.watchLogin(broker) });
     this.watch.start();
+  }
+
+  /**
+   * On a secured stage the agent logs in as its node (same computer, same credentials file): the
+   * node identity's ACL lets it read its own state and heartbeats and the show state (agentReads in
+   * protocol/topics.ts), nothing more. A user name and password from a credentials folder are
+   * already in the broker URL.
+   */
+  private watchLogin(broker: string): IClientOptions | undefined {
+    // The file the node itself is started with (--credentials), so both always log in alike.
+    const args = this.credentialArgs();
+    const i = args.indexOf('--credentials');
+    return i >= 0 && args[i + 1] ? mqttSecurityOptions(securityFromBundle(loadBundle(args[i + 1]!)), broker) as IClientOptions : undefined;
+  }
+
+  /** What the credentials step said `kuroko edge` needs (e.g. --credentials FILE). */
+  private credentialArgs(): string[] {
+    return existsSync(this.edgeArgsFile) ? JSON.parse(readFileSync(this.edgeArgsFile, 'utf8')) as string[] : [];
   }
 
   private nodeBroker(): string {
@@ -114,8 +135,7 @@ export class NodeAgent {
     if (!a) throw new Error('not adopted');
     const broker = this.nodeBroker();
     const release = this.o.format.describe(realpathSync(this.releases.currentLink));
-    const fromCredentials = existsSync(this.edgeArgsFile) ? JSON.parse(readFileSync(this.edgeArgsFile, 'utf8')) as string[] : [];
-    this.node.start({ show: a.show, nodeId: a.nodeId, character: a.character, broker, profile: this.profileFile, entry: release.entry, extraArgs: [...fromCredentials, ...this.o.edgeArgs] });
+    this.node.start({ show: a.show, nodeId: a.nodeId, character: a.character, broker, profile: this.profileFile, entry: release.entry, extraArgs: [...this.credentialArgs(), ...this.o.edgeArgs] });
   }
 
   info(): AgentInfoT {

@@ -114,5 +114,15 @@ export function checkAgentPayload<K extends keyof typeof SCHEMAS>(kind: K, value
   return { ok: false, error: e ? describeAjvError(e) : 'does not match the schema' };
 }
 
+/**
+ * HTTPS after adoption: when the fleet adopts a node with a `kuroko access` store, it issues the
+ * agent a server certificate from the show CA for this name (not resolvable, only checked), sends
+ * it among the credentials files, and from then on talks to the agent over TLS trusting only that
+ * CA (pinned in its fleet folder) and only this name. One port answers both: plain HTTP stays for
+ * GET /v1/info (discovery), every call that needs the token then needs TLS.
+ */
+export const agentTlsName = (nodeId: string) => `${nodeId}.kuroko-agent`;
+export const AGENT_TLS_FILES = { cert: 'agent-tls.crt', key: 'agent-tls.key', ca: 'agent-ca.crt' } as const;
+
 /** The mDNS TXT record of an agent (strings only; /v1/info is the authority). */
 export interface AgentTxt { v: string; name: string; node: string; version: string; state: string }

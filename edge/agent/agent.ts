@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { IClientOptions } from 'mqtt';
 import { loadBundle, mqttSecurityOptions, securityFromBundle } from '../../protocol/credentials.ts';
 import { parseProfile } from '../../firmware-config/profile.ts';
-import type { AdoptRequestT, AgentInfoT, AgentResultT, AgentStateNameT } from '../../protocol/agent-api.ts';
+import { AGENT_TLS_FILES, type AdoptRequestT, type AgentInfoT, type AgentResultT, type AgentStateNameT } from '../../protocol/agent-api.ts';
 import { AgentStateStore, sha256Hex, tokenMatches, writeFileAtomic } from './agent-state.ts';
 import { Releases } from './releases.ts';
 import { NodeProcess } from './node-process.ts';
@@ -50,6 +50,8 @@ export class NodeAgent {
   private readonly credentials: CredentialInstaller;
   /** The one-time code an unadopted node asks for (pairing.ts). */
   readonly pairing: Pairing;
+  /** The HTTPS certificate and key the fleet issued from the show CA (null: plain HTTP only). */
+  private tls: { cert: string; key: string } | null = null;
   /** Called whenever something the mDNS record shows changes. */
   onChange: () => void = () => undefined;
 
@@ -80,7 +82,19 @@ export class NodeAgent {
     writeFileAtomic(this.keyFile, pem, 0o644);
   }
 
+  /** Reads the agent's HTTPS certificate, if the credentials step installed one. */
+  private loadTls(): void {
+    const dir = join(this.agentDir, 'credentials');
+    const cert = join(dir, AGENT_TLS_FILES.cert);
+    const key = join(dir, AGENT_TLS_FILES.key);
+    this.tls = this.adopted && existsSync(cert) && existsSync(key) ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : null;
+  }
+
+  /** With a certificate, everything but GET /v1/info must come over HTTPS (http-api.ts). */
+  tlsMaterial(): { cert: string; key: string } | null { return this.tls; }
+
   async start(): Promise<void> {
+    this.loadTls();
     const recovered = this.updater.recover();
     if (recovered) this.o.log.warn(recovered);
     const a = this.state.get().adoption;
@@ -210,6 +224,7 @@ export class NodeAgent {
       });
       // Adopted: the code is used up; from now on only the fleet's token adopts again.
       this.pairing.consume();
+      this.loadTls();
       this.startWatch();
       this.node.autoRestart = false;
       const t0 = Date.now();

@@ -5,6 +5,9 @@
  * Adopt, update and rollback answer NDJSON progress lines and end with the result line.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +85,10 @@ export function createAgentServer(o: AgentHttpOptions): Server {
     const [name, r] = route;
     if (req.method !== r.method) throw new HttpRefusal(405, `${url.pathname} takes ${r.method}, not ${req.method}`);
     const needsAuth = r.auth === true || (r.auth === 'when adopted' && agent.adopted);
+    // A node with a certificate from the show CA takes the token only over TLS (its fleet pins that CA).
+    if (needsAuth && agent.tlsMaterial() && !(req.socket as TLSSocket).encrypted) {
+      throw new HttpRefusal(426, `node ${agent.info().nodeId} takes ${req.method} ${url.pathname} over HTTPS only (its certificate is from the show CA)`, 'use the fleet that adopted it: it holds the show CA for this node in its fleet folder', { upgrade: 'TLS/1.3' });
+    }
     if (needsAuth && !agent.authorized(bearer(req))) {
       throw new HttpRefusal(agent.adopted ? 403 : 409, agent.adopted
         ? `node ${agent.info().nodeId} is adopted: this needs the fleet's token for it`
@@ -123,7 +130,7 @@ export function createAgentServer(o: AgentHttpOptions): Server {
         return ndjson(res, (sink) => agent.rollback(url.searchParams.get('force') === '1', sink));
     }
   };
-  return createServer((req, res) => {
+  const respond = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: Error) => {
       const status = e instanceof HttpRefusal ? e.status : 500;
       if (status === 500) log.error({ err: e.stack }, `agent API: ${e.message}`);
@@ -133,5 +140,43 @@ export function createAgentServer(o: AgentHttpOptions): Server {
       if (e instanceof HttpRefusal) for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
       sendJson(res, status, { error: e.message, ...(e instanceof HttpRefusal && e.next ? { next: e.next } : {}) });
     });
+  };
+  return dualProtocol(createServer(respond), createHttpsServer({}, respond), agent, log);
+}
+
+/**
+ * One port, both protocols: the first byte of a connection says TLS (a handshake record, 0x16) or
+ * plain HTTP. Discovery (GET /v1/info) stays plain for any fleet; the calls that carry the token go
+ * over TLS once the agent has its certificate. The returned server is the plain one; closing it
+ * closes both.
+ */
+function dualProtocol(plain: Server, secure: Server & { setSecureContext(o: { cert: string; key: string }): void }, agent: NodeAgent, log: Logger): Server {
+  const httpListeners = plain.listeners('connection') as Array<(s: Socket) => void>;
+  plain.removeAllListeners('connection');
+  let contextOf: string | null = null;
+  plain.on('connection', (socket: Socket) => {
+    // A connection that never says anything is not kept (the HTTP servers' own timeouts start later).
+    socket.setTimeout(10_000, () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(first);
+      if (first[0] === 0x16) {
+        const tls = agent.tlsMaterial();
+        if (!tls) { socket.destroy(); return; }
+        if (contextOf !== tls.cert) {
+          try { secure.setSecureContext(tls); contextOf = tls.cert; } catch (e) { log.error(`agent HTTPS certificate unusable: ${(e as Error).message}`); socket.destroy(); return; }
+        }
+        secure.emit('connection', socket);
+      } else {
+        for (const l of httpListeners) l.call(plain, socket);
+      }
+      process.nextTick(() => socket.resume());
+    });
+    socket.on('error', () => undefined);
   });
+  const closeAll = plain.closeAllConnections.bind(plain);
+  plain.closeAllConnections = () => { closeAll(); secure.closeAllConnections(); };
+  plain.on('close', () => secure.close());
+  return plain;
 }

@@ -3,7 +3,7 @@
  * permit-join window, staged update, rollback. Each prints progress through `say` and returns
  * figures (times per node) so benchmarks can print them.
  */
-import type { AdoptRequestT, AgentInfoT, AgentProgressT, AgentResultT } from '../../protocol/agent-api.ts';
+import { AGENT_TLS_FILES, agentTlsName, type AdoptRequestT, type AgentInfoT, type AgentProgressT, type AgentResultT } from '../../protocol/agent-api.ts';
 import { addressText, adopt as callAdopt, pushUpdate, rollback as callRollback, getInfo, type AgentAddress, AgentCallError } from './agent-client.ts';
 import { browseMdns, discover, type Found } from './discovery.ts';
 import type { FleetNode, FleetStore } from './store.ts';
@@ -11,6 +11,11 @@ import type { CredentialIssuer } from './credentials.ts';
 import { planCode, type PlannedNode } from './plan.ts';
 
 export type Say = (line: string) => void;
+
+/** An adopted node's address: over HTTPS, trusting only the show CA pinned at adoption and the node's name, when there is one. */
+export function pinnedAddress(n: FleetNode): AgentAddress {
+  return { host: n.host, port: n.port, ...(n.ca ? { ca: n.ca, servername: agentTlsName(n.nodeId) } : {}) };
+}
 
 export function progressLine(node: string, p: AgentProgressT): string {
   const mark = p.status === 'ok' ? 'ok  ' : p.status === 'fail' ? 'FAIL' : p.status === 'skip' ? 'skip' : p.status === 'start' ? '..  ' : '    ';
@@ -144,9 +149,10 @@ async function adoptOne(o: AdoptOptions, a: AgentAddress, info: AgentInfoT, p: P
       ...(p.character ? { character: p.character } : {}), ...(o.releaseKey ? { releaseKey: o.releaseKey } : {}), ...(credentials ? { credentials } : {}),
       ...(pairingCode !== undefined ? { pairingCode } : {}),
     };
-    const r = await callAdopt(a, req, mine?.token ?? null, (x) => o.say(progressLine(p.node, x)));
-    // The node now requires the token: keep it even if the node is not ready yet.
-    o.store.put({ nodeId: p.node, name: info.name, host: a.host, port: a.port, token, character: p.character, adoptedAt: Date.now() });
+    const r = await callAdopt(mine ? pinnedAddress({ ...mine, host: a.host, port: a.port }) : a, req, mine?.token ?? null, (x) => o.say(progressLine(p.node, x)));
+    // The node now requires the token (and, with a certificate from the show CA, HTTPS): keep both even if the node is not ready yet.
+    const ca = credentials?.[AGENT_TLS_FILES.ca] ?? mine?.ca;
+    o.store.put({ nodeId: p.node, name: info.name, host: a.host, port: a.port, token, character: p.character, adoptedAt: Date.now(), ...(ca ? { ca } : {}) });
     o.say(resultLine(p.node, r));
     figures.push({ node: p.node, ok: r.ok, ms: Date.now() - t0, message: r.message });
   } catch (e) {
@@ -178,7 +184,7 @@ function selectNodes(store: FleetStore, names: string[] | undefined): FleetNode[
 async function onNode(n: FleetNode, say: Say, run: (a: AgentAddress, progress: (p: AgentProgressT) => void) => Promise<AgentResultT>): Promise<NodeOutcome> {
   const t0 = Date.now();
   try {
-    const r = await run({ host: n.host, port: n.port }, (p) => say(progressLine(n.nodeId, p)));
+    const r = await run(pinnedAddress(n), (p) => say(progressLine(n.nodeId, p)));
     say(resultLine(n.nodeId, r));
     return { node: n.nodeId, ok: r.ok, outcome: r.outcome, version: r.version, message: r.message, ms: Date.now() - t0 };
   } catch (e) {

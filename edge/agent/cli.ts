@@ -46,6 +46,8 @@ pairing-code options:
 An unadopted agent prints a one-time pairing code when it starts and keeps it in DIR/agent/pairing-code
 (readable only by the agent's user); kuroko fleet adopt must give it (--code). Wrong codes lock adoption
 for a while. The code is never advertised nor sent by the agent.
+Adopted with a kuroko access store, the agent gets a certificate from the show CA and takes the fleet's
+token only over HTTPS (same port; GET /v1/info stays plain for discovery).
 
 The agent answers ${Object.values(AGENT_ROUTES).map((r) => `${r.method} ${r.path}`).join(', ')}.`;
 

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../bin/log.ts';
 import { UsageError } from '../../bin/errors.ts';
@@ -127,6 +127,11 @@ function runPairingCode(argv: string[]): number {
   if (new AgentStateStore(agentDir).get().adoption) throw new UsageError(`this node is adopted: it needs no pairing code (to give it to another fleet: kuroko node agent --dir ${values.dir} --reset)`);
   const pairing = new Pairing(agentDir);
   const code = values.new ? pairing.renew() : pairing.ensureCode();
+  // Run with plain sudo, the files would be root's and the agent (its own user) could not read them.
+  if (process.getuid?.() === 0) {
+    const { uid, gid } = statSync(agentDir);
+    for (const f of [pairing.codeFile, join(agentDir, 'pairing-lock.json')]) if (existsSync(f)) chownSync(f, uid, gid);
+  }
   console.log(code);
   if (values.new) console.error('a new pairing code; the old one no longer works, and adoption is no longer locked');
   return 0;

@@ -17,6 +17,7 @@ export const FLEET_HELP = `kuroko fleet — find, adopt, update and roll back th
 Usage:
   kuroko fleet list     [--static ADDR,...] [--mdns-ms N] [--json]
   kuroko fleet adopt    --plan FILE [--time S]                       adopt the plan's nodes during a permit-join window
+                                                                     (each with its pairing code: code: in the plan)
   kuroko fleet adopt    --name NAME --node ID --profile FILE --code CODE [--character ID] --show ID --broker URL [--time S]
   kuroko fleet update   --release FILE [--nodes ID,...] [--force] [--all-at-once] [--health-timeout S]
   kuroko fleet rollback [--nodes ID,...] [--force]

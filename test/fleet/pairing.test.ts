@@ -23,6 +23,9 @@ import { releaseFormat } from '../../edge/agent/bundle-format.ts';
 import { AgentStateStore, sha256Hex } from '../../edge/agent/agent-state.ts';
 import { Pairing, normalizeCode, PAIRING_MAX_TRIES } from '../../edge/agent/pairing.ts';
 import type { AgentAddress } from '../../hub/fleet/agent-client.ts';
+import { adoptDuringWindow } from '../../hub/fleet/commands.ts';
+import { FleetStore } from '../../hub/fleet/store.ts';
+import { NoCredentials } from '../../hub/fleet/credentials.ts';
 import { KUROKO, SIM_PROFILE, stopChild, waitFor } from '../helpers/stage.ts';
 
 const log = pino({ level: 'silent' });
@@ -173,6 +176,25 @@ describe('the agent API asks for the pairing code', () => {
     expect(r.status).toBe(403);
     r = await post(addr, '/v1/adopt', request_(), { authorization: `Bearer ${TOKEN}` });
     expect(r.status).toBe(200);
+  });
+
+  it('a plan entry without a name tries its code on each new computer once, and takes the one it belongs to', async () => {
+    const one = await startAgent('robot-d');
+    const two = await startAgent('robot-e');
+    const said: string[] = [];
+    // robot-e is "powered on" a little later (the window reads its address list every round), so robot-d is always tried first.
+    const addresses = [one.addr];
+    setTimeout(() => addresses.push(two.addr), 1500);
+    const figures = await adoptDuringWindow({
+      store: new FleetStore(join(work, 'fleet')), show: 'quick', broker: 'mqtt://127.0.0.1:1', windowMs: 30_000, static: addresses, mdns: false,
+      credentials: new NoCredentials(), say: (l) => said.push(l),
+      plan: [{ node: 'eve', profileFile: SIM_PROFILE, profileText: profile, code: two.agent.pairingCode()! }],
+    });
+    // robot-e took it (and went on to its own first check: no release here); robot-d lost one try, no more.
+    expect(figures, said.join('\n')).toEqual([expect.objectContaining({ node: 'eve', ok: false, message: 'no release is installed on this node' })]);
+    expect(said.join('\n')).toMatch(/\[eve\] robot-d did not take the code of eve \(wrong pairing code \(4 tries left before adoption locks\)\): another computer's; waiting for the next new one/);
+    expect(said.filter((l) => l.startsWith('[eve] adopting robot-d'))).toHaveLength(1);
+    expect(said.join('\n')).toMatch(/\[eve\] adopting robot-e/);
   });
 });
 

@@ -16,6 +16,8 @@ import { Transform } from 'node:stream';
 import type { Logger } from 'pino';
 import { AGENT_MAX_JSON_BYTES, AGENT_ROUTES, checkAgentPayload, type AgentProgressT, type AgentResultT } from '../../protocol/agent-api.ts';
 import type { NodeAgent } from './agent.ts';
+import type { PairingVerdict } from './pairing.ts';
+import { sealContext } from '../../protocol/pairing-seal.ts';
 
 const ROUTE_LIST = Object.values(AGENT_ROUTES).map((r) => `${r.method} ${r.path}`).join(', ');
 
@@ -98,16 +100,27 @@ export function createAgentServer(o: AgentHttpOptions): Server {
       case 'info':
         return sendJson(res, 200, agent.info());
       case 'adopt': {
-        const body = await readJson(req);
+        let body = await readJson(req);
+        const refuse = (v: Exclude<PairingVerdict, { ok: true }>, guessed: boolean): never => {
+          if (guessed) log.warn({ from: req.socket.remoteAddress, status: v.status }, `adoption refused: ${v.error}`);
+          throw new HttpRefusal(v.status, v.error, v.next, v.retryAfterS ? { 'retry-after': String(v.retryAfterS) } : { 'www-authenticate': 'Pairing-Code' });
+        };
+        const sealedForm = !!body && typeof body === 'object' && 'sealed' in body;
+        if (sealedForm) {
+          // Sealed with the pairing code: only an unadopted node opens one; a request that does not open is a wrong code.
+          if (agent.adopted) throw new HttpRefusal(400, 'this node is adopted: a sealed adoption is for new nodes', 'its own fleet re-adopts it with its token; to give it to another fleet, reset it on the node: kuroko node agent --reset');
+          const s = checkAgentPayload('SealedAdopt', body);
+          if (!s.ok) throw new HttpRefusal(400, `sealed adopt request: ${s.error}`);
+          const opened = await agent.pairing.open(s.value.sealed, sealContext(agent.info().name));
+          if (!opened.ok) refuse(opened, true);
+          try { body = JSON.parse((opened as { plaintext: string }).plaintext); } catch { throw new HttpRefusal(400, 'the sealed adopt request holds no JSON'); }
+        }
         const c = checkAgentPayload('AdoptRequest', body);
         if (!c.ok) throw new HttpRefusal(400, `adopt request: ${c.error}`);
-        if (!agent.adopted) {
+        if (!agent.adopted && !sealedForm) {
           // Unadopted: whoever adopts must show the code printed on the node (pairing.ts).
           const v = agent.pairing.check(c.value.pairingCode);
-          if (!v.ok) {
-            if (c.value.pairingCode !== undefined) log.warn({ from: req.socket.remoteAddress, status: v.status }, `adoption refused: ${v.error}`);
-            throw new HttpRefusal(v.status, v.error, v.next, v.retryAfterS ? { 'retry-after': String(v.retryAfterS) } : { 'www-authenticate': 'Pairing-Code' });
-          }
+          if (!v.ok) refuse(v, c.value.pairingCode !== undefined);
         }
         return ndjson(res, (sink) => agent.adopt(c.value, sink));
       }

@@ -8,11 +8,14 @@
  * an hour), so the code cannot be guessed over the network. The lock-out survives an agent restart;
  * `kuroko node pairing-code --new` on the node (physical access) clears it with a fresh code.
  * A successful adoption uses the code up: from then on the fleet's token is the key.
+ * The fleet does not send the code: it seals its request with it (protocol/pairing-seal.ts), and a
+ * request that does not open is a wrong code. A bare code (`pairingCode`) is accepted too (curl).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { writeFileAtomic } from './agent-state.ts';
+import { normalizeCode, openWithCode, type SealedT } from '../../protocol/pairing-seal.ts';
 
 /** No 0/O, 1/I/L: a code read off a screen is typed back without guessing. 31^8 ≈ 2^39.6. */
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -27,10 +30,7 @@ export type PairingVerdict =
 
 interface LockFile { failures: number; lockouts: number; lockedUntil: number }
 
-/** Upper case, without spaces or dashes: "k7qm 4xpd" and "K7QM-4XPD" are the same code. */
-export function normalizeCode(code: string): string {
-  return code.toUpperCase().replace(/[\s-]/g, '');
-}
+export { normalizeCode };
 
 export function newPairingCode(): string {
   let s = '';
@@ -110,19 +110,23 @@ export class Pairing {
     return Math.max(0, Math.ceil((this.lock.lockedUntil - this.now()) / 1000));
   }
 
-  /** Checks a presented code; a wrong one is counted (a missing one is not: it is a question, not a guess). */
-  check(presented: string | undefined): PairingVerdict {
-    const where = `${this.codeFile} on the node, or the agent's log at its start (journalctl -u kuroko-agent | grep 'pairing code')`;
+  private get where(): string {
+    return `${this.codeFile} on the node, or the agent's log at its start (journalctl -u kuroko-agent | grep 'pairing code')`;
+  }
+
+  /** Locked out, or no code: refused before any code is looked at. */
+  private gate(): { ok: false; verdict: PairingVerdict } | { ok: true; code: string } {
     const locked = this.lockedForS();
     if (locked > 0) {
-      return { ok: false, status: 429, retryAfterS: locked, error: `adoption locked for ${locked} s after ${this.maxTries} wrong pairing codes`, next: `wait ${locked} s and give the right code (${where}); or on the node: kuroko node pairing-code --new` };
+      return { ok: false, verdict: { ok: false, status: 429, retryAfterS: locked, error: `adoption locked for ${locked} s after ${this.maxTries} wrong pairing codes`, next: `wait ${locked} s and give the right code (${this.where}); or on the node: kuroko node pairing-code --new` } };
     }
     const code = this.code();
-    if (!code) return { ok: false, status: 401, error: 'this node has no pairing code yet (its agent makes one when it starts unadopted)', next: 'restart the agent on the node (systemctl restart kuroko-agent), then read the code it prints' };
-    if (presented === undefined || presented.trim() === '') {
-      return { ok: false, status: 401, error: 'this node needs its pairing code to be adopted', next: `read it on the robot (${where}) and give it: kuroko fleet adopt … --code CODE, or code: in the plan` };
-    }
-    if (sameCode(presented, code)) return { ok: true };
+    if (!code) return { ok: false, verdict: { ok: false, status: 401, error: 'this node has no pairing code yet (its agent makes one when it starts unadopted)', next: 'restart the agent on the node (systemctl restart kuroko-agent), then read the code it prints' } };
+    return { ok: true, code };
+  }
+
+  /** Counts a wrong code; the last allowed one starts a lock-out. */
+  private wrong(): PairingVerdict {
     this.lock.failures++;
     const left = this.maxTries - this.lock.failures;
     if (left <= 0) {
@@ -130,10 +134,36 @@ export class Pairing {
       this.lock = { failures: 0, lockouts: this.lock.lockouts + 1, lockedUntil: this.now() + ms };
       this.saveLock();
       const s = Math.ceil(ms / 1000);
-      return { ok: false, status: 429, retryAfterS: s, error: `wrong pairing code; adoption is now locked for ${s} s (${this.maxTries} wrong codes)`, next: `check the code (${where}); wait ${s} s, or on the node: kuroko node pairing-code --new` };
+      return { ok: false, status: 429, retryAfterS: s, error: `wrong pairing code; adoption is now locked for ${s} s (${this.maxTries} wrong codes)`, next: `check the code (${this.where}); wait ${s} s, or on the node: kuroko node pairing-code --new` };
     }
     this.saveLock();
-    return { ok: false, status: 401, error: `wrong pairing code (${left} ${left === 1 ? 'try' : 'tries'} left before adoption locks)`, next: `read the code on the robot (${where})` };
+    return { ok: false, status: 401, error: `wrong pairing code (${left} ${left === 1 ? 'try' : 'tries'} left before adoption locks)`, next: `read the code on the robot (${this.where})` };
+  }
+
+  /** Checks a bare code; a wrong one is counted (a missing one is not: it is a question, not a guess). */
+  check(presented: string | undefined): PairingVerdict {
+    const g = this.gate();
+    if (!g.ok) return g.verdict;
+    if (presented === undefined || presented.trim() === '') {
+      return { ok: false, status: 401, error: 'this node needs its pairing code to be adopted', next: `read it on the robot (${this.where}) and give it: kuroko fleet adopt … --code CODE, or code: in the plan` };
+    }
+    return sameCode(presented, g.code) ? { ok: true } : this.wrong();
+  }
+
+  private opening = false;
+
+  /** Opens a request sealed with the code; one that does not open is a wrong code. One at a time (each costs a scrypt). */
+  async open(sealed: SealedT, context: string): Promise<{ ok: true; plaintext: string } | Exclude<PairingVerdict, { ok: true }>> {
+    const g = this.gate();
+    if (!g.ok) return g.verdict as Exclude<PairingVerdict, { ok: true }>;
+    if (this.opening) return { ok: false, status: 429, retryAfterS: 1, error: 'another adoption request is being checked', next: 'try again in a second' };
+    this.opening = true;
+    try {
+      const plaintext = await openWithCode(g.code, sealed, context);
+      return plaintext === null ? this.wrong() as Exclude<PairingVerdict, { ok: true }> : { ok: true, plaintext };
+    } finally {
+      this.opening = false;
+    }
   }
 
   /** The adoption succeeded: the code is used up, the counters start again. */

@@ -5,7 +5,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createReadStream, statSync } from 'node:fs';
-import { checkAgentPayload, type AdoptRequestT, type AgentInfoT, type AgentProgressT, type AgentResultT } from '../../protocol/agent-api.ts';
+import { checkAgentPayload, type AdoptRequestT, type AgentInfoT, type AgentProgressT, type AgentResultT, type SealedAdoptT } from '../../protocol/agent-api.ts';
 
 /** Where an agent answers; with `ca`, over HTTPS trusting only that CA and only `servername` (agentTlsName). */
 export interface AgentAddress { host: string; port: number; ca?: string; servername?: string }
@@ -90,7 +90,7 @@ function longCall(a: AgentAddress, path: string, token: string | null, body: Bod
   });
 }
 
-export const adopt = (a: AgentAddress, req: AdoptRequestT, token: string | null, progress: (p: AgentProgressT) => void, timeoutMs = 600_000) =>
+export const adopt = (a: AgentAddress, req: AdoptRequestT | SealedAdoptT, token: string | null, progress: (p: AgentProgressT) => void, timeoutMs = 600_000) =>
   longCall(a, '/v1/adopt', token, { json: req }, progress, timeoutMs);
 export const pushUpdate = (a: AgentAddress, file: string, token: string, force: boolean, progress: (p: AgentProgressT) => void, healthS?: number, timeoutMs = 900_000) => {
   const q = new URLSearchParams();

@@ -9,6 +9,7 @@ import { browseMdns, discover, type Found } from './discovery.ts';
 import type { FleetNode, FleetStore } from './store.ts';
 import type { CredentialIssuer } from './credentials.ts';
 import { planCode, type PlannedNode } from './plan.ts';
+import { sealContext, sealWithCode } from '../../protocol/pairing-seal.ts';
 
 export type Say = (line: string) => void;
 
@@ -147,9 +148,10 @@ async function adoptOne(o: AdoptOptions, a: AgentAddress, info: AgentInfoT, p: P
     const req: AdoptRequestT = {
       v: 1, nodeId: p.node, show: o.show, broker: o.broker, profile: p.profileText, token,
       ...(p.character ? { character: p.character } : {}), ...(o.releaseKey ? { releaseKey: o.releaseKey } : {}), ...(credentials ? { credentials } : {}),
-      ...(pairingCode !== undefined ? { pairingCode } : {}),
     };
-    const r = await callAdopt(mine ? pinnedAddress({ ...mine, host: a.host, port: a.port }) : a, req, mine?.token ?? null, (x) => o.say(progressLine(p.node, x)));
+    // A new node: the whole request (token, credentials) sealed with its code, which itself is never sent.
+    const body = pairingCode !== undefined ? { v: 1 as const, sealed: await sealWithCode(pairingCode, JSON.stringify(req), sealContext(info.name)) } : req;
+    const r = await callAdopt(mine ? pinnedAddress({ ...mine, host: a.host, port: a.port }) : a, body, mine?.token ?? null, (x) => o.say(progressLine(p.node, x)));
     // The node now requires the token (and, with a certificate from the show CA, HTTPS): keep both even if the node is not ready yet.
     const ca = credentials?.[AGENT_TLS_FILES.ca] ?? mine?.ca;
     o.store.put({ nodeId: p.node, name: info.name, host: a.host, port: a.port, token, character: p.character, adoptedAt: Date.now(), ...(ca ? { ca } : {}) });

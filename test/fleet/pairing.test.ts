@@ -1,5 +1,6 @@
 /**
- * Adoption needs the node's pairing code. The code itself (made once, 0600, normalised, wrong
+ * Adoption needs the node's pairing code. The fleet seals its request with the code (the code,
+ * the token and the credentials never cross the network readable). The code itself (made once, 0600, normalised, wrong
  * tries counted, lock-out that doubles and survives a restart, renewed on the node); the agent's
  * real HTTP API on loopback (no code, wrong codes, lock-out with Retry-After, the right code
  * refused while locked, a node adopted by one fleet refusing another even with the code); and the
@@ -22,6 +23,7 @@ import { createAgentServer } from '../../edge/agent/http-api.ts';
 import { releaseFormat } from '../../edge/agent/bundle-format.ts';
 import { AgentStateStore, sha256Hex } from '../../edge/agent/agent-state.ts';
 import { Pairing, normalizeCode, PAIRING_MAX_TRIES } from '../../edge/agent/pairing.ts';
+import { openWithCode, sealContext, sealWithCode } from '../../protocol/pairing-seal.ts';
 import type { AgentAddress } from '../../hub/fleet/agent-client.ts';
 import { adoptDuringWindow } from '../../hub/fleet/commands.ts';
 import { FleetStore } from '../../hub/fleet/store.ts';
@@ -72,6 +74,17 @@ describe('the pairing code', () => {
     expect(fresh).toMatch(CODE_RE);
     expect(p.check(fresh)).toEqual({ ok: true });
     if (fresh !== code) expect(p.check(code)).toMatchObject({ status: 401 });
+  });
+
+  it('seals an adoption request so that only the code opens it, for that agent only, with nothing readable on the wire', async () => {
+    const plain = JSON.stringify({ token: 'fleet-token-0123456789abcdef', credentials: { 'kuroko-access.json': '{"password":"hunter2-hunter2"}' } });
+    const sealed = await sealWithCode('K7QM-4XPD', plain, sealContext('robot-a'));
+    const wire = JSON.stringify(sealed);
+    for (const secret of ['fleet-token', 'hunter2', 'K7QM', '4XPD']) expect(wire).not.toContain(secret);
+    expect(await openWithCode('k7qm 4xpd', sealed, sealContext('robot-a'))).toBe(plain);
+    expect(await openWithCode('K7QM-4XPE', sealed, sealContext('robot-a'))).toBeNull();
+    expect(await openWithCode('K7QM-4XPD', sealed, sealContext('robot-b'))).toBeNull();
+    expect(await openWithCode('K7QM-4XPD', { ...sealed, data: Buffer.from('x'.repeat(40)).toString('base64') }, sealContext('robot-a'))).toBeNull();
   });
 
   it('a damaged lock file keeps adoption locked, and consume() uses the code up', () => {
@@ -154,6 +167,20 @@ describe('the agent API asks for the pairing code', () => {
     expect(agent.adopted).toBe(false);
   });
 
+  it('counts a sealed request that does not open as a wrong code, and takes one sealed with the right code', async () => {
+    const { agent, addr } = await startAgent('robot-s');
+    const inner = JSON.stringify(request_());
+    let r = await post(addr, '/v1/adopt', { v: 1, sealed: await sealWithCode('WRNG-CODE', inner, sealContext('robot-s')) });
+    expect(r.status).toBe(401);
+    expect(JSON.parse(r.text).error).toBe('wrong pairing code (4 tries left before adoption locks)');
+    // Sealed for another computer's name: does not open here either.
+    r = await post(addr, '/v1/adopt', { v: 1, sealed: await sealWithCode(agent.pairingCode()!, inner, sealContext('robot-x')) });
+    expect(JSON.parse(r.text).error).toBe('wrong pairing code (3 tries left before adoption locks)');
+    r = await post(addr, '/v1/adopt', { v: 1, sealed: await sealWithCode(agent.pairingCode()!, inner, sealContext('robot-s')) });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.text.trim().split('\n').at(-1)!)).toMatchObject({ outcome: 'refused', message: 'no release is installed on this node' });
+  });
+
   it('takes the right code (adoption then goes on to its own checks)', async () => {
     const { agent, addr } = await startAgent('robot-b');
     const r = await post(addr, '/v1/adopt', request_({ pairingCode: agent.pairingCode()!.toLowerCase() }));
@@ -174,6 +201,12 @@ describe('the agent API asks for the pairing code', () => {
     expect(JSON.parse(r.text)).toMatchObject({ error: 'node cat is adopted: this needs the fleet\'s token for it', next: expect.stringMatching(/kuroko node agent --reset/) });
     r = await post(addr, '/v1/adopt', request_({ pairingCode: oldCode }), { authorization: 'Bearer not-the-token-not-the-token' });
     expect(r.status).toBe(403);
+    r = await post(addr, '/v1/adopt', { v: 1, sealed: await sealWithCode(oldCode, JSON.stringify(request_()), sealContext('robot-c')) });
+    expect(r.status).toBe(403);
+    // Even its own fleet re-adopts with the token, not with a code.
+    r = await post(addr, '/v1/adopt', { v: 1, sealed: await sealWithCode(oldCode, JSON.stringify(request_()), sealContext('robot-c')) }, { authorization: `Bearer ${TOKEN}` });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error).toBe('this node is adopted: a sealed adoption is for new nodes');
     r = await post(addr, '/v1/adopt', request_(), { authorization: `Bearer ${TOKEN}` });
     expect(r.status).toBe(200);
   });

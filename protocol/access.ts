@@ -5,7 +5,9 @@
  *
  *  - hub:      publishes the channels whose publisher is 'hub'; reads the whole show.
  *  - node:     publishes the 'node' channels under its own node/{id}/ (and transcript, error);
- *              reads only what nodes need: hub heartbeat/state, e-stops, its own cues and cmds, transcript.
+ *              reads only what nodes need: hub heartbeat/state, e-stops, its own cues and cmds, transcript;
+ *              and what its agent needs (same computer, same credentials file): its own state and
+ *              heartbeats and the show state (channels marked agentReads).
  *  - operator: publishes console/*; reads the whole show.
  *  - viewer:   reads the whole show; publishes nothing.
  */
@@ -50,7 +52,7 @@ export function aclRules(show: string, p: Principal): AclRules {
     .filter((ch) => publishers(ch).includes(p.role))
     .map((ch) => filterFor(show, ch, p.role === 'node' ? p.node : undefined));
   const read = p.role === 'node'
-    ? names.map(channel).filter((ch) => ch.nodeReads).map((ch) => filterFor(show, ch, p.node))
+    ? names.map(channel).filter((ch) => ch.nodeReads || ch.agentReads).map((ch) => filterFor(show, ch, p.node))
     : [`${showRoot(show)}/#`];
   if (p.role === 'node' && !p.node) return { write: [], read: [] };
   return { write: [...new Set(write)], read: [...new Set(read)] };

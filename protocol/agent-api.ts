@@ -22,7 +22,7 @@ export const AGENT_DEFAULT_MAX_BUNDLE_BYTES = 512 * 1024 * 1024;
 
 export const AGENT_ROUTES = {
   info: { method: 'GET', path: '/v1/info', auth: false, description: 'who this node is: name, node id, version, firmware, state, show lock' },
-  adopt: { method: 'POST', path: '/v1/adopt', auth: 'when adopted', description: 'adopt (or re-adopt) the node: JSON AdoptRequest; NDJSON progress' },
+  adopt: { method: 'POST', path: '/v1/adopt', auth: 'when adopted', description: 'adopt (or re-adopt) the node: while unadopted a SealedAdopt (or an AdoptRequest with pairingCode), then an AdoptRequest with the fleet\'s token; NDJSON progress' },
   update: { method: 'POST', path: '/v1/update', auth: true, description: 'install a release bundle (body: the bundle file; ?force=1, ?health=S); NDJSON progress' },
   rollback: { method: 'POST', path: '/v1/rollback', auth: true, description: 'go back to the previous release; NDJSON progress' },
 } as const;
@@ -62,9 +62,20 @@ export const AdoptRequest = obj({
   broker: Type.String({ pattern: '^mqtts?://', maxLength: 300 }),
   profile: Type.String({ maxLength: 128 * 1024, description: 'the hardware profile, as YAML text' }),
   token: Type.String({ minLength: 24, maxLength: 128, description: 'the bearer token the fleet uses for this node from now on' }),
+  pairingCode: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'the one-time code the unadopted agent printed on the node (needed until the node is adopted)' })),
   releaseKey: Type.Optional(Type.String({ maxLength: 4096, description: 'PEM public key that release bundles must be signed with' })),
   credentials: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 16384 }), { description: 'node credentials (files by name), installed by the credentials step' })),
 }, 'POST /v1/adopt');
+
+/** An AdoptRequest sealed with the node's pairing code (protocol/pairing-seal.ts): what the fleet sends a new node. */
+export const SealedAdopt = obj({
+  v: Type.Literal(AGENT_API_VERSION),
+  sealed: obj({
+    alg: Type.Literal('scrypt-aes-256-gcm'),
+    salt: Type.String({ maxLength: 64 }), iv: Type.String({ maxLength: 64 }), tag: Type.String({ maxLength: 64 }),
+    data: Type.String({ maxLength: AGENT_MAX_JSON_BYTES, description: 'the AdoptRequest JSON, encrypted, base64' }),
+  }, 'scrypt(code, salt) → AES-256-GCM key; associated data kuroko-adopt-v1:<agent name>'),
+}, 'POST /v1/adopt to an unadopted node, sealed with its pairing code');
 
 export const AgentProgress = obj({
   step: Type.String({ description: 'e.g. verify, unpack, lock, switch, restart, health, commit, rollback, flash, credentials' }),
@@ -93,13 +104,14 @@ export const AgentError = obj({
 }, 'any refusal (4xx/5xx)');
 
 export type AgentInfoT = Static<typeof AgentInfo>;
+export type SealedAdoptT = Static<typeof SealedAdopt>;
 export type AdoptRequestT = Static<typeof AdoptRequest>;
 export type AgentProgressT = Static<typeof AgentProgress>;
 export type AgentResultT = Static<typeof AgentResult>;
 export type AgentErrorT = Static<typeof AgentError>;
 export type AgentStateNameT = Static<typeof AgentStateName>;
 
-const SCHEMAS = { AgentInfo, AdoptRequest, AgentProgress, AgentResult, AgentError } as const;
+const SCHEMAS = { AgentInfo, AdoptRequest, SealedAdopt, AgentProgress, AgentResult, AgentError } as const;
 // verbose: an error carries the bad value, so the refusal can name it.
 const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
 const compiled = new Map<string, ValidateFunction>();
@@ -112,6 +124,16 @@ export function checkAgentPayload<K extends keyof typeof SCHEMAS>(kind: K, value
   const e = (v.errors ?? []).find((x) => x.keyword !== 'anyOf') ?? v.errors?.[0];
   return { ok: false, error: e ? describeAjvError(e) : 'does not match the schema' };
 }
+
+/**
+ * HTTPS after adoption: when the fleet adopts a node with a `kuroko access` store, it issues the
+ * agent a server certificate from the show CA for this name (not resolvable, only checked), sends
+ * it among the credentials files, and from then on talks to the agent over TLS trusting only that
+ * CA (pinned in its fleet folder) and only this name. One port answers both: plain HTTP stays for
+ * GET /v1/info (discovery), every call that needs the token then needs TLS.
+ */
+export const agentTlsName = (nodeId: string) => `${nodeId}.kuroko-agent`;
+export const AGENT_TLS_FILES = { cert: 'agent-tls.crt', key: 'agent-tls.key', ca: 'agent-ca.crt' } as const;
 
 /** The mDNS TXT record of an agent (strings only; /v1/info is the authority). */
 export interface AgentTxt { v: string; name: string; node: string; version: string; state: string }

@@ -27,6 +27,12 @@ export interface Channel {
   alsoPublishedBy?: readonly Publisher[];
   /** Nodes subscribe to it (their own copy when the pattern has {node}); hub, operators and viewers read everything. */
   nodeReads?: boolean;
+  /**
+   * The node's agent (edge/agent/, on the node's computer, logged in with the node's credentials)
+   * reads it: its own node's state and heartbeats (is an update healthy?) and the show state (the
+   * show lock). The node identity may read it, its own copy only; it never publishes it.
+   */
+  agentReads?: boolean;
   /** Hub-sent messages that can make a node move or stay armed carry an HMAC and counter (protocol/signing.ts). */
   signed?: boolean;
 }
@@ -34,9 +40,9 @@ export interface Channel {
 export const CHANNELS = {
   hubState: { pattern: 'hub/state', qos: 1, retain: true, publisher: 'hub', schema: S.HubState, description: 'Hub online/offline; the hub Last Will publishes offline.', nodeReads: true },
   hubHeartbeat: { pattern: 'hub/heartbeat', qos: 0, retain: false, publisher: 'hub', schema: S.HubHeartbeat, description: 'Hub heartbeat, 10 Hz, carrying the show clock.', nodeReads: true, signed: true },
-  nodeState: { pattern: 'node/{node}/state', qos: 1, retain: true, publisher: 'node', schema: S.NodeState, description: 'Node lifecycle state; the node Last Will publishes lost.' },
+  nodeState: { pattern: 'node/{node}/state', qos: 1, retain: true, publisher: 'node', schema: S.NodeState, description: 'Node lifecycle state; the node Last Will publishes lost.', agentReads: true },
   nodeBirth: { pattern: 'node/{node}/birth', qos: 1, retain: false, publisher: 'node', schema: S.NodeBirth, description: 'Node birth certificate: capabilities, limits, versions, bdSeq.' },
-  nodeHeartbeat: { pattern: 'node/{node}/heartbeat', qos: 0, retain: false, publisher: 'node', schema: S.NodeHeartbeat, description: 'Node heartbeat, 1 Hz.' },
+  nodeHeartbeat: { pattern: 'node/{node}/heartbeat', qos: 0, retain: false, publisher: 'node', schema: S.NodeHeartbeat, description: 'Node heartbeat, 1 Hz.', agentReads: true },
   nodeCue: { pattern: 'node/{node}/cue', qos: 1, retain: false, publisher: 'hub', schema: S.Cue, description: 'A cue for one node, to start at show time `at`.', nodeReads: true, signed: true },
   nodeCueAck: { pattern: 'node/{node}/cue/ack', qos: 1, retain: false, publisher: 'node', schema: S.CueAck, description: 'Cue progress: accepted, rejected, started, done or failed.' },
   nodeCmd: { pattern: 'node/{node}/cmd', qos: 1, retain: false, publisher: 'hub', schema: S.NodeCommand, description: 'Arm, disarm, stop or rebirth one node.', nodeReads: true, signed: true },
@@ -45,7 +51,7 @@ export const CHANNELS = {
   estop: { pattern: 'estop', qos: 1, retain: true, publisher: 'hub', schema: S.Estop, description: 'Show-wide emergency stop; retained so a node that (re)connects sees it first.', nodeReads: true, signed: true },
   nodeJournaled: { pattern: 'node/{node}/journaled', qos: 1, retain: false, publisher: 'hub', schema: S.LineJournaled, description: "The hub's receipt for a performed line, sent once it is journaled; the node keeps the line until then.", nodeReads: true },
   transcript: { pattern: 'transcript', qos: 1, retain: false, publisher: 'node', schema: S.TranscriptLine, description: 'Each line as performed.', nodeReads: true },
-  showState: { pattern: 'show/state', qos: 1, retain: true, publisher: 'hub', schema: S.ShowState, description: 'Scene, standby cue and status of the show.' },
+  showState: { pattern: 'show/state', qos: 1, retain: true, publisher: 'hub', schema: S.ShowState, description: 'Scene, standby cue and status of the show.', agentReads: true },
   hubEvent: { pattern: 'hub/event/{kind}', qos: 1, retain: false, publisher: 'hub', schema: S.NodeEvent, description: 'A hub report: late or missing ack, cue skipped for a lost node, node lost, ...' },
   error: { pattern: 'error', qos: 0, retain: false, publisher: 'hub', schema: S.ErrorReport, description: 'Rejected messages and why (published by the hub and by nodes).', alsoPublishedBy: ['node'] },
   consoleSceneStart: { pattern: 'console/scene/start', qos: 1, retain: false, publisher: 'console', schema: S.ConsoleScenePayload, bare: 'id', description: 'Start a scene: payload is the scene id, bare or as {"scene": "id"}.' },

@@ -8,8 +8,10 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { IClientOptions } from 'mqtt';
+import { loadBundle, mqttSecurityOptions, securityFromBundle } from '../../protocol/credentials.ts';
 import { parseProfile } from '../../firmware-config/profile.ts';
-import type { AdoptRequestT, AgentInfoT, AgentResultT, AgentStateNameT } from '../../protocol/agent-api.ts';
+import { AGENT_TLS_FILES, type AdoptRequestT, type AgentInfoT, type AgentResultT, type AgentStateNameT } from '../../protocol/agent-api.ts';
 import { AgentStateStore, sha256Hex, tokenMatches, writeFileAtomic } from './agent-state.ts';
 import { Releases } from './releases.ts';
 import { NodeProcess } from './node-process.ts';
@@ -19,6 +21,7 @@ import type { ReleaseFormat } from './release-format.ts';
 import { FileCredentialInstaller, type CredentialInstaller } from './credentials.ts';
 import { ensureFirmware } from './firmware-step.ts';
 import { step, StepError, type ProgressSink } from './progress.ts';
+import { Pairing, type PairingOptions } from './pairing.ts';
 
 export interface AgentOptions {
   /** The install root: releases/, current, agent/ (state, profile, credentials, release key). */
@@ -30,6 +33,8 @@ export interface AgentOptions {
   edgeArgs: string[];
   log: Logger;
   credentials?: CredentialInstaller;
+  /** Lock-out tuning of the pairing code (tests shorten it). */
+  pairing?: PairingOptions;
 }
 
 export class NodeAgent {
@@ -43,6 +48,10 @@ export class NodeAgent {
   private readonly startedAt = Date.now();
   private readonly agentDir: string;
   private readonly credentials: CredentialInstaller;
+  /** The one-time code an unadopted node asks for (pairing.ts). */
+  readonly pairing: Pairing;
+  /** The HTTPS certificate and key the fleet issued from the show CA (null: plain HTTP only). */
+  private tls: { cert: string; key: string } | null = null;
   /** Called whenever something the mDNS record shows changes. */
   onChange: () => void = () => undefined;
 
@@ -51,6 +60,7 @@ export class NodeAgent {
     this.agentDir = join(o.dir, 'agent');
     mkdirSync(this.agentDir, { recursive: true });
     this.state = new AgentStateStore(this.agentDir);
+    this.pairing = new Pairing(this.agentDir, o.pairing);
     this.node = new NodeProcess(this.releases.currentLink, o.log);
     this.credentials = o.credentials ?? new FileCredentialInstaller(join(this.agentDir, 'credentials'));
     this.updater = new Updater({
@@ -72,7 +82,19 @@ export class NodeAgent {
     writeFileAtomic(this.keyFile, pem, 0o644);
   }
 
+  /** Reads the agent's HTTPS certificate, if the credentials step installed one. */
+  private loadTls(): void {
+    const dir = join(this.agentDir, 'credentials');
+    const cert = join(dir, AGENT_TLS_FILES.cert);
+    const key = join(dir, AGENT_TLS_FILES.key);
+    this.tls = this.adopted && existsSync(cert) && existsSync(key) ? { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') } : null;
+  }
+
+  /** With a certificate, everything but GET /v1/info must come over HTTPS (http-api.ts). */
+  tlsMaterial(): { cert: string; key: string } | null { return this.tls; }
+
   async start(): Promise<void> {
+    this.loadTls();
     const recovered = this.updater.recover();
     if (recovered) this.o.log.warn(recovered);
     const a = this.state.get().adoption;
@@ -84,13 +106,38 @@ export class NodeAgent {
     } else {
       this.phase = a ? 'stopped' : 'unadopted';
     }
+    if (!a) this.pairing.ensureCode();
+  }
+
+  /** The pairing code while the node waits to be adopted (printed on the agent's console, never sent). */
+  pairingCode(): string | null {
+    return this.adopted ? null : this.pairing.code();
   }
 
   private startWatch(): void {
     const a = this.state.get().adoption!;
     // The agent watches with the node's own credentials (the broker URL the credentials step wrote).
-    this.watch = new NodeWatch({ show: a.show, nodeId: a.nodeId, broker: this.nodeBroker(), log: this.o.log });
+    const broker = this.nodeBroker();
+    this.watch = new NodeWatch({ show: a.show, nodeId: a.nodeId, broker, log: this.o.log, login: this.watchLogin(broker) });
     this.watch.start();
+  }
+
+  /**
+   * On a secured stage the agent logs in as its node (same computer, same credentials file): the
+   * node identity's ACL lets it read its own state and heartbeats and the show state (agentReads in
+   * protocol/topics.ts), nothing more. A user name and password from a credentials folder are
+   * already in the broker URL.
+   */
+  private watchLogin(broker: string): IClientOptions | undefined {
+    // The file the node itself is started with (--credentials), so both always log in alike.
+    const args = this.credentialArgs();
+    const i = args.indexOf('--credentials');
+    return i >= 0 && args[i + 1] ? mqttSecurityOptions(securityFromBundle(loadBundle(args[i + 1]!)), broker) as IClientOptions : undefined;
+  }
+
+  /** What the credentials step said `kuroko edge` needs (e.g. --credentials FILE). */
+  private credentialArgs(): string[] {
+    return existsSync(this.edgeArgsFile) ? JSON.parse(readFileSync(this.edgeArgsFile, 'utf8')) as string[] : [];
   }
 
   private nodeBroker(): string {
@@ -102,8 +149,7 @@ export class NodeAgent {
     if (!a) throw new Error('not adopted');
     const broker = this.nodeBroker();
     const release = this.o.format.describe(realpathSync(this.releases.currentLink));
-    const fromCredentials = existsSync(this.edgeArgsFile) ? JSON.parse(readFileSync(this.edgeArgsFile, 'utf8')) as string[] : [];
-    this.node.start({ show: a.show, nodeId: a.nodeId, character: a.character, broker, profile: this.profileFile, entry: release.entry, extraArgs: [...fromCredentials, ...this.o.edgeArgs] });
+    this.node.start({ show: a.show, nodeId: a.nodeId, character: a.character, broker, profile: this.profileFile, entry: release.entry, extraArgs: [...this.credentialArgs(), ...this.o.edgeArgs] });
   }
 
   info(): AgentInfoT {
@@ -176,6 +222,9 @@ export class NodeAgent {
         adoption: { nodeId: req.nodeId, show: req.show, character: req.character, broker: req.broker, tokenSha256: sha256Hex(req.token), adoptedAt: Date.now() },
         committed: this.state.get().committed ?? current, firmware, lastResult: `adopted as ${req.nodeId}`,
       });
+      // Adopted: the code is used up; from now on only the fleet's token adopts again.
+      this.pairing.consume();
+      this.loadTls();
       this.startWatch();
       this.node.autoRestart = false;
       const t0 = Date.now();
@@ -209,7 +258,8 @@ export class NodeAgent {
   /** Forgets the adoption (on the node only: `kuroko node agent --reset`). */
   static reset(dir: string): void {
     const agentDir = join(dir, 'agent');
-    for (const f of ['state.json', 'profile.yaml', 'broker-url', 'edge-args.json']) rmSync(join(agentDir, f), { force: true });
+    // The pairing code goes too: the next start makes a fresh one (and no lock-out is carried over).
+    for (const f of ['state.json', 'profile.yaml', 'broker-url', 'edge-args.json', 'pairing-code', 'pairing-lock.json']) rmSync(join(agentDir, f), { force: true });
     rmSync(join(agentDir, 'credentials'), { recursive: true, force: true });
     writeFileSync(join(agentDir, '.reset'), `${new Date().toISOString()}\n`);
   }

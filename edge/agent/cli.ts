@@ -2,11 +2,12 @@
  * `kuroko node …`: the commands that run on a robot's computer.
  *   kuroko node agent    the node agent (advertises itself, is adopted, runs and updates the node)
  *   kuroko node install  verify a release bundle and make it the node's first release
+ *   kuroko node pairing-code  print (or renew) the code an unadopted node asks for
  */
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createLogger } from '../../bin/log.ts';
 import { UsageError } from '../../bin/errors.ts';
 import { AGENT_DEFAULT_MAX_BUNDLE_BYTES, AGENT_DEFAULT_PORT, AGENT_ROUTES } from '../../protocol/agent-api.ts';
@@ -15,6 +16,8 @@ import { createAgentServer } from './http-api.ts';
 import { Advertiser } from './advertise.ts';
 import { releaseFormat } from './bundle-format.ts';
 import { installFirstRelease } from './install.ts';
+import { Pairing } from './pairing.ts';
+import { AgentStateStore } from './agent-state.ts';
 
 export const NODE_HELP = `kuroko node — the commands that run on a robot's computer
 
@@ -22,6 +25,7 @@ Usage:
   kuroko node agent   [--dir DIR] [--name NAME] [--port N] [--bind ADDR] [--no-mdns]
                       [--health-timeout S] [--edge-arg ARG]... [--max-bundle-mb N] [--reset]
   kuroko node install --bundle FILE --trust KEY.pem [--dir DIR]
+  kuroko node pairing-code [--dir DIR] [--new]
 
 agent options:
   --dir DIR            install root: releases/, current, agent/ (default /opt/kuroko)
@@ -36,6 +40,14 @@ agent options:
 install options:
   --bundle FILE        a release bundle made by kuroko release
   --trust KEY.pem      the public key release bundles must be signed with (kept by the agent)
+pairing-code options:
+  --new                a fresh code, and clear a lock-out after wrong codes (run it on the node)
+
+An unadopted agent prints a one-time pairing code when it starts and keeps it in DIR/agent/pairing-code
+(readable only by the agent's user); kuroko fleet adopt must give it (--code). Wrong codes lock adoption
+for a while. The code is never advertised nor sent by the agent.
+Adopted with a kuroko access store, the agent gets a certificate from the show CA and takes the fleet's
+token only over HTTPS (same port; GET /v1/info stays plain for discovery).
 
 The agent answers ${Object.values(AGENT_ROUTES).map((r) => `${r.method} ${r.path}`).join(', ')}.`;
 
@@ -44,7 +56,8 @@ export async function runNodeCli(argv: string[]): Promise<number> {
   if (!sub || sub === '-h' || sub === '--help') { console.log(NODE_HELP); return sub ? 0 : 2; }
   if (sub === 'agent') return runAgent(rest);
   if (sub === 'install') return runInstall(rest);
-  throw new UsageError(`unknown subcommand "${sub}": use agent or install (see kuroko node --help)`);
+  if (sub === 'pairing-code') return runPairingCode(rest);
+  throw new UsageError(`unknown subcommand "${sub}": use agent, install or pairing-code (see kuroko node --help)`);
 }
 
 function positiveNumber(flag: string, v: string | undefined, dflt: number): number {
@@ -90,6 +103,9 @@ async function runAgent(argv: string[]): Promise<number> {
   const info = agent.info();
   log.info({ port: realPort, bind: values.bind, mdns: !values['no-mdns'] }, `agent ${name} listening on ${values.bind}:${realPort} (${info.nodeId ? `node ${info.nodeId}, ${info.version}` : 'not adopted yet'})`);
   console.log(`kuroko agent ${name} on ${values.bind}:${realPort} — ${info.nodeId ? `node ${info.nodeId} on ${info.version}` : `waiting to be adopted (release ${info.version ?? 'none'})`}`);
+  // On the console only (the journal on a robot), never in the mDNS record or an API answer.
+  const code = agent.pairingCode();
+  if (code) console.log(`kuroko agent ${name}: pairing code ${code} — give it to kuroko fleet adopt (--code ${code}); also in ${agent.pairing.codeFile}`);
   await new Promise<void>((res) => {
     process.once('SIGINT', () => res());
     process.once('SIGTERM', () => res());
@@ -100,6 +116,24 @@ async function runAgent(argv: string[]): Promise<number> {
   server.close();
   server.closeAllConnections?.();
   await agent.stop();
+  return 0;
+}
+
+function runPairingCode(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, strict: true, options: { dir: { type: 'string', default: '/opt/kuroko' }, new: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { console.log(NODE_HELP); return 0; }
+  const agentDir = join(resolve(values.dir!), 'agent');
+  if (!existsSync(agentDir)) throw new UsageError(`no agent in ${resolve(values.dir!)}: install a release first (kuroko node install), or give --dir`);
+  if (new AgentStateStore(agentDir).get().adoption) throw new UsageError(`this node is adopted: it needs no pairing code (to give it to another fleet: kuroko node agent --dir ${values.dir} --reset)`);
+  const pairing = new Pairing(agentDir);
+  const code = values.new ? pairing.renew() : pairing.ensureCode();
+  // Run with plain sudo, the files would be root's and the agent (its own user) could not read them.
+  if (process.getuid?.() === 0) {
+    const { uid, gid } = statSync(agentDir);
+    for (const f of [pairing.codeFile, join(agentDir, 'pairing-lock.json')]) if (existsSync(f)) chownSync(f, uid, gid);
+  }
+  console.log(code);
+  if (values.new) console.error('a new pairing code; the old one no longer works, and adoption is no longer locked');
   return 0;
 }
 

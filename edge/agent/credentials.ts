@@ -21,6 +21,8 @@ export interface CredentialInstaller {
 }
 
 const FILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** The `kuroko access` credentials file, as the fleet sends it (hub/fleet/credentials.ts). */
+export const ACCESS_FILE = 'kuroko-access.json';
 
 /** Writes each credential file (mode 0600) under `dir`; `username` + `password` go into the broker URL. */
 export class FileCredentialInstaller implements CredentialInstaller {
@@ -44,7 +46,7 @@ export class FileCredentialInstaller implements CredentialInstaller {
       url = u.toString();
     }
     // A `kuroko access` credentials file (user, password, CA, certificate, show key) is the node's own flag.
-    const edgeArgs = files['kuroko-access.json'] ? ['--credentials', join(this.dir, 'kuroko-access.json')] : undefined;
+    const edgeArgs = files[ACCESS_FILE] ? ['--credentials', join(this.dir, ACCESS_FILE)] : undefined;
     return { message: `installed ${Object.keys(files).sort().join(', ')} for ${nodeId} in ${this.dir}`, broker: url, edgeArgs };
   }
 }

@@ -5,6 +5,9 @@
  * Adopt, update and rollback answer NDJSON progress lines and end with the result line.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +16,13 @@ import { Transform } from 'node:stream';
 import type { Logger } from 'pino';
 import { AGENT_MAX_JSON_BYTES, AGENT_ROUTES, checkAgentPayload, type AgentProgressT, type AgentResultT } from '../../protocol/agent-api.ts';
 import type { NodeAgent } from './agent.ts';
+import type { PairingVerdict } from './pairing.ts';
+import { sealContext } from '../../protocol/pairing-seal.ts';
 
 const ROUTE_LIST = Object.values(AGENT_ROUTES).map((r) => `${r.method} ${r.path}`).join(', ');
 
 class HttpRefusal extends Error {
-  constructor(readonly status: number, message: string, readonly next?: string) { super(message); }
+  constructor(readonly status: number, message: string, readonly next?: string, readonly headers: Record<string, string> = {}) { super(message); }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -82,6 +87,10 @@ export function createAgentServer(o: AgentHttpOptions): Server {
     const [name, r] = route;
     if (req.method !== r.method) throw new HttpRefusal(405, `${url.pathname} takes ${r.method}, not ${req.method}`);
     const needsAuth = r.auth === true || (r.auth === 'when adopted' && agent.adopted);
+    // A node with a certificate from the show CA takes the token only over TLS (its fleet pins that CA).
+    if (needsAuth && agent.tlsMaterial() && !(req.socket as TLSSocket).encrypted) {
+      throw new HttpRefusal(426, `node ${agent.info().nodeId} takes ${req.method} ${url.pathname} over HTTPS only (its certificate is from the show CA)`, 'use the fleet that adopted it: it holds the show CA for this node in its fleet folder', { upgrade: 'TLS/1.3' });
+    }
     if (needsAuth && !agent.authorized(bearer(req))) {
       throw new HttpRefusal(agent.adopted ? 403 : 409, agent.adopted
         ? `node ${agent.info().nodeId} is adopted: this needs the fleet's token for it`
@@ -91,9 +100,28 @@ export function createAgentServer(o: AgentHttpOptions): Server {
       case 'info':
         return sendJson(res, 200, agent.info());
       case 'adopt': {
-        const body = await readJson(req);
+        let body = await readJson(req);
+        const refuse = (v: Exclude<PairingVerdict, { ok: true }>, guessed: boolean): never => {
+          if (guessed) log.warn({ from: req.socket.remoteAddress, status: v.status }, `adoption refused: ${v.error}`);
+          throw new HttpRefusal(v.status, v.error, v.next, v.retryAfterS ? { 'retry-after': String(v.retryAfterS) } : { 'www-authenticate': 'Pairing-Code' });
+        };
+        const sealedForm = !!body && typeof body === 'object' && 'sealed' in body;
+        if (sealedForm) {
+          // Sealed with the pairing code: only an unadopted node opens one; a request that does not open is a wrong code.
+          if (agent.adopted) throw new HttpRefusal(400, 'this node is adopted: a sealed adoption is for new nodes', 'its own fleet re-adopts it with its token; to give it to another fleet, reset it on the node: kuroko node agent --reset');
+          const s = checkAgentPayload('SealedAdopt', body);
+          if (!s.ok) throw new HttpRefusal(400, `sealed adopt request: ${s.error}`);
+          const opened = await agent.pairing.open(s.value.sealed, sealContext(agent.info().name));
+          if (!opened.ok) refuse(opened, true);
+          try { body = JSON.parse((opened as { plaintext: string }).plaintext); } catch { throw new HttpRefusal(400, 'the sealed adopt request holds no JSON'); }
+        }
         const c = checkAgentPayload('AdoptRequest', body);
         if (!c.ok) throw new HttpRefusal(400, `adopt request: ${c.error}`);
+        if (!agent.adopted && !sealedForm) {
+          // Unadopted: whoever adopts must show the code printed on the node (pairing.ts).
+          const v = agent.pairing.check(c.value.pairingCode);
+          if (!v.ok) refuse(v, c.value.pairingCode !== undefined);
+        }
         return ndjson(res, (sink) => agent.adopt(c.value, sink));
       }
       case 'update': {
@@ -115,14 +143,53 @@ export function createAgentServer(o: AgentHttpOptions): Server {
         return ndjson(res, (sink) => agent.rollback(url.searchParams.get('force') === '1', sink));
     }
   };
-  return createServer((req, res) => {
+  const respond = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: Error) => {
       const status = e instanceof HttpRefusal ? e.status : 500;
       if (status === 500) log.error({ err: e.stack }, `agent API: ${e.message}`);
       if (res.headersSent) { res.end(JSON.stringify({ done: true, ok: false, outcome: 'failed', version: null, message: e.message, ms: 0 }) + '\n'); return; }
       // Do not read the rest of a refused upload: answer, then close the connection.
       if (!req.complete) { res.setHeader('connection', 'close'); res.once('finish', () => req.destroy()); }
+      if (e instanceof HttpRefusal) for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
       sendJson(res, status, { error: e.message, ...(e instanceof HttpRefusal && e.next ? { next: e.next } : {}) });
     });
+  };
+  return dualProtocol(createServer(respond), createHttpsServer({}, respond), agent, log);
+}
+
+/**
+ * One port, both protocols: the first byte of a connection says TLS (a handshake record, 0x16) or
+ * plain HTTP. Discovery (GET /v1/info) stays plain for any fleet; the calls that carry the token go
+ * over TLS once the agent has its certificate. The returned server is the plain one; closing it
+ * closes both.
+ */
+function dualProtocol(plain: Server, secure: Server & { setSecureContext(o: { cert: string; key: string }): void }, agent: NodeAgent, log: Logger): Server {
+  const httpListeners = plain.listeners('connection') as Array<(s: Socket) => void>;
+  plain.removeAllListeners('connection');
+  let contextOf: string | null = null;
+  plain.on('connection', (socket: Socket) => {
+    // A connection that never says anything is not kept (the HTTP servers' own timeouts start later).
+    socket.setTimeout(10_000, () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(first);
+      if (first[0] === 0x16) {
+        const tls = agent.tlsMaterial();
+        if (!tls) { socket.destroy(); return; }
+        if (contextOf !== tls.cert) {
+          try { secure.setSecureContext(tls); contextOf = tls.cert; } catch (e) { log.error(`agent HTTPS certificate unusable: ${(e as Error).message}`); socket.destroy(); return; }
+        }
+        secure.emit('connection', socket);
+      } else {
+        for (const l of httpListeners) l.call(plain, socket);
+      }
+      process.nextTick(() => socket.resume());
+    });
+    socket.on('error', () => undefined);
   });
+  const closeAll = plain.closeAllConnections.bind(plain);
+  plain.closeAllConnections = () => { closeAll(); secure.closeAllConnections(); };
+  plain.on('close', () => secure.close());
+  return plain;
 }

@@ -3,7 +3,7 @@
  * heartbeats (is the new release healthy?), and the hub's retained show state (the show lock).
  * It only listens; it never publishes on the show's topics.
  */
-import { connect, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { decode, filter, parseTopic, type NodeStateT, type ShowStateT } from '../../protocol/index.ts';
 
@@ -16,14 +16,19 @@ export class NodeWatch {
   private heartbeats: Array<{ at: number; uptimeS: number }> = [];
   private waiters = new Set<() => void>();
 
-  constructor(private readonly o: { show: string; nodeId: string; broker: string; log: Logger }) {}
+  /** `login`: the node's user name, password and TLS (a secured stage); the ACLs let the node identity read these three channels. */
+  constructor(private readonly o: { show: string; nodeId: string; broker: string; log: Logger; login?: IClientOptions }) {}
 
   start(): void {
     const { show, nodeId } = this.o;
-    const client = connect(this.o.broker, { clientId: `kuroko-${show}-agent-${nodeId}`, clean: true, keepalive: 10, reconnectPeriod: 1000, connectTimeout: 5000 });
+    const client = connect(this.o.broker, { clientId: `kuroko-${show}-agent-${nodeId}`, clean: true, keepalive: 10, reconnectPeriod: 1000, connectTimeout: 5000, ...this.o.login });
     this.client = client;
     client.on('connect', () => {
-      client.subscribe([filter(show, 'nodeState', { node: nodeId }), filter(show, 'nodeHeartbeat', { node: nodeId }), filter(show, 'showState', {})], { qos: 1 });
+      client.subscribe([filter(show, 'nodeState', { node: nodeId }), filter(show, 'nodeHeartbeat', { node: nodeId }), filter(show, 'showState', {})], { qos: 1 }, (err, granted) => {
+        // A refused subscription (0x80) leaves the agent blind: no update could ever commit. Say which.
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        if (err || refused.length) this.o.log.error(`agent: the broker refused ${refused.join(', ') || err?.message}: the node's credentials must allow reading them (kuroko access writes ACLs that do)`);
+      });
     });
     let lastError = '';
     client.on('error', (e) => { if (e.message !== lastError) this.o.log.warn(`agent: MQTT ${e.message}`); lastError = e.message; });

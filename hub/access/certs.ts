@@ -82,6 +82,11 @@ export function createServerCert(ca: PemPair, hosts: string[] = []): Promise<Pem
   return issue(ca, 'kuroko-broker', 'server', { dns, ip });
 }
 
+/** A node agent's HTTPS certificate: CN = node id, one DNS name the fleet checks (agentTlsName). */
+export function createAgentCert(ca: PemPair, nodeId: string, dnsName: string): Promise<PemPair> {
+  return issue(ca, nodeId, 'server', { dns: [dnsName] });
+}
+
 /** A node's client certificate: CN = node id (Mosquitto can map it to the username). */
 export function createClientCert(ca: PemPair, cn: string): Promise<PemPair> {
   return issue(ca, cn, 'client');

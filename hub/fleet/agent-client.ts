@@ -2,11 +2,19 @@
  * The fleet's side of the agent API (protocol/agent-api.ts): read a node's info, and run adopt,
  * update and rollback while their NDJSON progress lines arrive.
  */
-import { request } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createReadStream, statSync } from 'node:fs';
-import { checkAgentPayload, type AdoptRequestT, type AgentInfoT, type AgentProgressT, type AgentResultT } from '../../protocol/agent-api.ts';
+import { checkAgentPayload, type AdoptRequestT, type AgentInfoT, type AgentProgressT, type AgentResultT, type SealedAdoptT } from '../../protocol/agent-api.ts';
 
-export interface AgentAddress { host: string; port: number }
+/** Where an agent answers; with `ca`, over HTTPS trusting only that CA and only `servername` (agentTlsName). */
+export interface AgentAddress { host: string; port: number; ca?: string; servername?: string }
+
+/** HTTP, or HTTPS pinned to the show CA when the fleet holds one for this agent. */
+function request(a: AgentAddress, o: RequestOptions, cb: (res: IncomingMessage) => void): ClientRequest {
+  if (!a.ca) return httpRequest(o, cb);
+  return httpsRequest({ ...o, ca: a.ca, servername: a.servername, rejectUnauthorized: true }, cb);
+}
 export const addressText = (a: AgentAddress) => `${a.host}:${a.port}`;
 
 export class AgentCallError extends Error {
@@ -15,7 +23,7 @@ export class AgentCallError extends Error {
 
 export async function getInfo(a: AgentAddress, timeoutMs = 3000): Promise<AgentInfoT> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: a.host, port: a.port, path: '/v1/info', method: 'GET', timeout: timeoutMs }, (res) => {
+    const req = request(a, { host: a.host, port: a.port, path: '/v1/info', method: 'GET', timeout: timeoutMs }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { text += d; if (text.length > 64 * 1024) req.destroy(new Error('info answer too large')); });
@@ -45,7 +53,7 @@ function longCall(a: AgentAddress, path: string, token: string | null, body: Bod
     if (body && 'json' in body) { payload = Buffer.from(JSON.stringify(body.json)); headers['content-type'] = 'application/json'; headers['content-length'] = payload.length; }
     else if (body && 'file' in body) { headers['content-type'] = 'application/octet-stream'; headers['content-length'] = statSync(body.file).size; }
     else headers['content-length'] = 0;
-    const req = request({ host: a.host, port: a.port, path, method: 'POST', headers }, (res) => {
+    const req = request(a, { host: a.host, port: a.port, path, method: 'POST', headers }, (res) => {
       let buf = '';
       let result: AgentResultT | null = null;
       res.setEncoding('utf8');
@@ -82,7 +90,7 @@ function longCall(a: AgentAddress, path: string, token: string | null, body: Bod
   });
 }
 
-export const adopt = (a: AgentAddress, req: AdoptRequestT, token: string | null, progress: (p: AgentProgressT) => void, timeoutMs = 600_000) =>
+export const adopt = (a: AgentAddress, req: AdoptRequestT | SealedAdoptT, token: string | null, progress: (p: AgentProgressT) => void, timeoutMs = 600_000) =>
   longCall(a, '/v1/adopt', token, { json: req }, progress, timeoutMs);
 export const pushUpdate = (a: AgentAddress, file: string, token: string, force: boolean, progress: (p: AgentProgressT) => void, healthS?: number, timeoutMs = 900_000) => {
   const q = new URLSearchParams();

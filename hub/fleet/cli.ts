@@ -8,7 +8,7 @@ import { UsageError } from '../../bin/errors.ts';
 import { checkId } from '../../protocol/ids.ts';
 import { FleetStore } from './store.ts';
 import { parseAddress } from './discovery.ts';
-import { loadPlan, readProfile, PlanError, type PlannedNode } from './plan.ts';
+import { checkCode, loadPlan, readProfile, PlanError, type PlannedNode } from './plan.ts';
 import { CredentialFolder, NoCredentials } from './credentials.ts';
 import { adoptDuringWindow, formatList, listFleet, rollbackFleet, updateFleet, type NodeOutcome } from './commands.ts';
 
@@ -17,7 +17,8 @@ export const FLEET_HELP = `kuroko fleet — find, adopt, update and roll back th
 Usage:
   kuroko fleet list     [--static ADDR,...] [--mdns-ms N] [--json]
   kuroko fleet adopt    --plan FILE [--time S]                       adopt the plan's nodes during a permit-join window
-  kuroko fleet adopt    --name NAME --node ID --profile FILE [--character ID] --show ID --broker URL [--time S]
+                                                                     (each with its pairing code: code: in the plan)
+  kuroko fleet adopt    --name NAME --node ID --profile FILE --code CODE [--character ID] --show ID --broker URL [--time S]
   kuroko fleet update   --release FILE [--nodes ID,...] [--force] [--all-at-once] [--health-timeout S]
   kuroko fleet rollback [--nodes ID,...] [--force]
 
@@ -27,6 +28,9 @@ Common options:
 
 adopt options:
   --time S               how long the permit-join window stays open (default 120)
+  --code CODE            the pairing code the computer's agent printed (or code: in the plan); a new
+                         node is adopted only with it, and wrong codes lock its adoption for a while
+  --code-file FILE       read the code from a file (an agent on this machine: DIR/agent/pairing-code)
   --no-mdns              do not browse mDNS: adopt only the --static addresses
   --show ID / --broker URL  the show and the MQTT broker the nodes join (or show:/broker: in the plan)
   --release-key KEY.pem  the public key release bundles must be signed with (sent to each node)
@@ -67,7 +71,7 @@ export async function runFleetCli(argv: string[]): Promise<number> {
     case 'adopt': {
       const { values } = parseArgs({ args: rest, strict: true, options: {
         ...common, plan: { type: 'string' }, time: { type: 'string' }, name: { type: 'string' }, node: { type: 'string' }, profile: { type: 'string' },
-        character: { type: 'string' }, show: { type: 'string' }, broker: { type: 'string' }, 'release-key': { type: 'string' }, 'credentials-dir': { type: 'string' }, 'no-mdns': { type: 'boolean', default: false },
+        character: { type: 'string' }, show: { type: 'string' }, broker: { type: 'string' }, 'release-key': { type: 'string' }, code: { type: 'string' }, 'code-file': { type: 'string' }, 'credentials-dir': { type: 'string' }, 'no-mdns': { type: 'boolean', default: false },
       } });
       if (values.help) { console.log(FLEET_HELP); return 0; }
       let plan: PlannedNode[];
@@ -75,12 +79,16 @@ export async function runFleetCli(argv: string[]): Promise<number> {
       let broker = values.broker;
       try {
         if (values.plan) {
-          if (values.node || values.name || values.profile) throw new UsageError('give either --plan FILE or --name/--node/--profile, not both');
+          if (values.node || values.name || values.profile || values.code || values['code-file']) throw new UsageError('give either --plan FILE (with code: per node) or --name/--node/--profile/--code, not both');
           const p = loadPlan(values.plan);
           plan = p.nodes; show ??= p.show; broker ??= p.broker;
         } else {
           if (!values.node || !values.profile) throw new UsageError('say what to adopt: --plan FILE, or --node ID --profile FILE [--name NAME]');
-          plan = [{ name: values.name ? checkId('--name', values.name) : undefined, node: checkId('--node', values.node), character: values.character ? checkId('--character', values.character) : undefined, profileFile: values.profile, profileText: readProfile(values.profile, '--profile') }];
+          if (values.code && values['code-file']) throw new UsageError('give --code or --code-file, not both');
+          plan = [{
+            name: values.name ? checkId('--name', values.name) : undefined, node: checkId('--node', values.node), character: values.character ? checkId('--character', values.character) : undefined, profileFile: values.profile, profileText: readProfile(values.profile, '--profile'),
+            ...(values.code ? { code: checkCode('--code', values.code) } : {}), ...(values['code-file'] ? { codeFile: resolve(values['code-file']) } : {}),
+          }];
         }
       } catch (e) { if (e instanceof PlanError) throw new UsageError(e.message); throw e; }
       if (!show) throw new UsageError('--show ID is required (or show: in the plan)');

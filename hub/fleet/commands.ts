@@ -3,14 +3,20 @@
  * permit-join window, staged update, rollback. Each prints progress through `say` and returns
  * figures (times per node) so benchmarks can print them.
  */
-import type { AdoptRequestT, AgentInfoT, AgentProgressT, AgentResultT } from '../../protocol/agent-api.ts';
+import { AGENT_TLS_FILES, agentTlsName, type AdoptRequestT, type AgentInfoT, type AgentProgressT, type AgentResultT } from '../../protocol/agent-api.ts';
 import { addressText, adopt as callAdopt, pushUpdate, rollback as callRollback, getInfo, type AgentAddress, AgentCallError } from './agent-client.ts';
 import { browseMdns, discover, type Found } from './discovery.ts';
 import type { FleetNode, FleetStore } from './store.ts';
 import type { CredentialIssuer } from './credentials.ts';
-import type { PlannedNode } from './plan.ts';
+import { planCode, type PlannedNode } from './plan.ts';
+import { sealContext, sealWithCode } from '../../protocol/pairing-seal.ts';
 
 export type Say = (line: string) => void;
+
+/** An adopted node's address: over HTTPS, trusting only the show CA pinned at adoption and the node's name, when there is one. */
+export function pinnedAddress(n: FleetNode): AgentAddress {
+  return { host: n.host, port: n.port, ...(n.ca ? { ca: n.ca, servername: agentTlsName(n.nodeId) } : {}) };
+}
 
 export function progressLine(node: string, p: AgentProgressT): string {
   const mark = p.status === 'ok' ? 'ok  ' : p.status === 'fail' ? 'FAIL' : p.status === 'skip' ? 'skip' : p.status === 'start' ? '..  ' : '    ';
@@ -84,10 +90,13 @@ export async function adoptDuringWindow(o: AdoptOptions): Promise<AdoptFigures[]
     if (!claimed) inFlight.delete(key);
     release();
   };
+  // An unnamed plan entry tries its pairing code on each new computer once: a wrong code means "not this one".
+  const tried = new Set<string>();
+  let unnamedInFlight = 0;
   const decide = async (a: AgentAddress, key: string, info: AgentInfoT): Promise<boolean> => {
     const mine = info.nodeId ? o.store.get(info.nodeId) : undefined;
     const plannedIdx = pending.findIndex((p) => p.name === info.name) >= 0 ? pending.findIndex((p) => p.name === info.name)
-      : info.state === 'unadopted' ? pending.findIndex((p) => !p.name && !o.plan.some((q) => q.name === info.name)) : -1;
+      : info.state === 'unadopted' ? pending.findIndex((p) => !p.name && !o.plan.some((q) => q.name === info.name) && !tried.has(`${p.node}@${key}`)) : -1;
     if (plannedIdx < 0) return false;
     if (info.state !== 'unadopted' && !mine) {
       o.say(`[${info.name}] is already adopted as ${info.nodeId} by another fleet: skipped (reset it on the node: kuroko node agent --reset)`);
@@ -96,11 +105,20 @@ export async function adoptDuringWindow(o: AdoptOptions): Promise<AdoptFigures[]
     }
     const p = pending.splice(plannedIdx, 1)[0]!;
     done.add(key);
-    inFlight.set(key, adoptOne(o, a, info, p, mine, figures));
+    if (!p.name) unnamedInFlight++;
+    inFlight.set(key, adoptOne(o, a, info, p, mine, figures).then((outcome) => {
+      if (!p.name) unnamedInFlight--;
+      if (outcome !== 'not-this-computer') return;
+      tried.add(`${p.node}@${key}`);
+      pending.push(p);
+      done.delete(key);
+      inFlight.delete(key);
+    }));
     return true;
   };
   // Static addresses and known nodes are polled; mDNS is browsed in short rounds.
-  while (pending.length && Date.now() < end) {
+  // An unnamed entry in flight may come back (a wrong code: another computer), so keep looking until it settles.
+  while ((pending.length || unnamedInFlight > 0) && Date.now() < end) {
     const round = Math.min(2000, Math.max(200, end - Date.now()));
     const seen: AgentAddress[] = [...o.static, ...o.store.nodes().map((n) => ({ host: n.host, port: n.port }))];
     if (o.mdns === false) await new Promise((r) => setTimeout(r, Math.min(round, 500)));
@@ -116,26 +134,39 @@ export async function adoptDuringWindow(o: AdoptOptions): Promise<AdoptFigures[]
   return figures;
 }
 
-async function adoptOne(o: AdoptOptions, a: AgentAddress, info: AgentInfoT, p: PlannedNode, mine: FleetNode | undefined, figures: AdoptFigures[]): Promise<void> {
+/** A wrong pairing code for a plan entry without a name: that computer is someone else's. */
+type AdoptOneOutcome = 'done' | 'not-this-computer';
+
+async function adoptOne(o: AdoptOptions, a: AgentAddress, info: AgentInfoT, p: PlannedNode, mine: FleetNode | undefined, figures: AdoptFigures[]): Promise<AdoptOneOutcome> {
   const t0 = Date.now();
   o.say(`[${p.node}] adopting ${info.name} at ${addressText(a)} (release ${info.version ?? 'none'})`);
   try {
+    // The code proves we can touch the computer; a node we adopted before takes our token instead.
+    const pairingCode = mine ? undefined : planCode(p);
     const credentials = await o.credentials.issue(p.node);
     const token = mine?.token ?? o.store.tokenFor(p.node);
     const req: AdoptRequestT = {
       v: 1, nodeId: p.node, show: o.show, broker: o.broker, profile: p.profileText, token,
       ...(p.character ? { character: p.character } : {}), ...(o.releaseKey ? { releaseKey: o.releaseKey } : {}), ...(credentials ? { credentials } : {}),
     };
-    const r = await callAdopt(a, req, mine?.token ?? null, (x) => o.say(progressLine(p.node, x)));
-    // The node now requires the token: keep it even if the node is not ready yet.
-    o.store.put({ nodeId: p.node, name: info.name, host: a.host, port: a.port, token, character: p.character, adoptedAt: Date.now() });
+    // A new node: the whole request (token, credentials) sealed with its code, which itself is never sent.
+    const body = pairingCode !== undefined ? { v: 1 as const, sealed: await sealWithCode(pairingCode, JSON.stringify(req), sealContext(info.name)) } : req;
+    const r = await callAdopt(mine ? pinnedAddress({ ...mine, host: a.host, port: a.port }) : a, body, mine?.token ?? null, (x) => o.say(progressLine(p.node, x)));
+    // The node now requires the token (and, with a certificate from the show CA, HTTPS): keep both even if the node is not ready yet.
+    const ca = credentials?.[AGENT_TLS_FILES.ca] ?? mine?.ca;
+    o.store.put({ nodeId: p.node, name: info.name, host: a.host, port: a.port, token, character: p.character, adoptedAt: Date.now(), ...(ca ? { ca } : {}) });
     o.say(resultLine(p.node, r));
     figures.push({ node: p.node, ok: r.ok, ms: Date.now() - t0, message: r.message });
   } catch (e) {
     const err = e as AgentCallError;
+    if (!p.name && err.status === 401 && /^wrong pairing code/.test(err.message)) {
+      o.say(`[${p.node}] ${info.name} did not take the code of ${p.node} (${err.message}): another computer's; waiting for the next new one`);
+      return 'not-this-computer';
+    }
     o.say(`[${p.node}] FAILED ${err.message}${err.next ? `\n[${p.node}]      next: ${err.next}` : ''}`);
     figures.push({ node: p.node, ok: false, ms: Date.now() - t0, message: err.message });
   }
+  return 'done';
 }
 
 // ---- update / rollback --------------------------------------------------------
@@ -155,7 +186,7 @@ function selectNodes(store: FleetStore, names: string[] | undefined): FleetNode[
 async function onNode(n: FleetNode, say: Say, run: (a: AgentAddress, progress: (p: AgentProgressT) => void) => Promise<AgentResultT>): Promise<NodeOutcome> {
   const t0 = Date.now();
   try {
-    const r = await run({ host: n.host, port: n.port }, (p) => say(progressLine(n.nodeId, p)));
+    const r = await run(pinnedAddress(n), (p) => say(progressLine(n.nodeId, p)));
     say(resultLine(n.nodeId, r));
     return { node: n.nodeId, ok: r.ok, outcome: r.outcome, version: r.version, message: r.message, ms: Date.now() - t0 };
   } catch (e) {

@@ -7,7 +7,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, chmodSy
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export interface FleetNode { nodeId: string; name: string; host: string; port: number; token: string; character?: string; adoptedAt: number }
+export interface FleetNode {
+  nodeId: string; name: string; host: string; port: number; token: string; character?: string; adoptedAt: number;
+  /** The show CA this agent's HTTPS certificate must chain to (pinned at adoption); none: plain HTTP. */
+  ca?: string;
+}
 interface FleetFile { v: 1; nodes: Record<string, FleetNode> }
 
 export class FleetStore {

@@ -25,7 +25,9 @@ const PUBLISH: Record<ChannelName, Who[]> = {
   consoleEstop: ['operator'], consoleRelease: ['operator'], consoleNextSpeaker: ['operator'], consoleCouncilAsk: ['operator'], consoleCouncilAgent: ['operator'],
 };
 /** What a node receives (its own copy of node/{id}/ channels); hub, operator and viewer receive everything. */
-const NODE_RECEIVES: ChannelName[] = ['hubState', 'hubHeartbeat', 'nodeCue', 'nodeCmd', 'nodeJournaled', 'estop', 'transcript', 'consoleEstop'];
+const NODE_RECEIVES: ChannelName[] = ['hubState', 'hubHeartbeat', 'nodeCue', 'nodeCmd', 'nodeJournaled', 'estop', 'transcript', 'consoleEstop',
+  // and what the node's agent reads with the node's credentials: its own state and heartbeats, the show state (the show lock).
+  'nodeState', 'nodeHeartbeat', 'showState'];
 
 const NAMES = Object.keys(CHANNELS) as ChannelName[];
 const IDENT: Record<Who, string> = { hub: 'hub', node: ME, operator: 'operator', viewer: 'viewer' };

@@ -33,7 +33,8 @@ const { values } = parseArgs({ options: { nodes: { type: 'string' }, 'skip-agent
 const quiet = () => undefined;
 
 function child(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUROKO_LOG_FORMAT: 'json', ...env } });
+  // An open bench on loopback (as the tests' stages): hub and nodes start without credentials only when told so.
+  const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUROKO_LOG_FORMAT: 'json', KUROKO_INSECURE: '1', ...env } });
   c.stdout!.resume();
   c.stderr!.resume();
   return c;
@@ -85,7 +86,8 @@ async function agentsBench(): Promise<void> {
     await Promise.all(addresses.map((a) => waitFor('agent up', () => getInfo(a), 90_000, 200)));
     const store = new FleetStore(join(work, 'fleet'));
     const profileText = readFileSync(SIM_PROFILE, 'utf8');
-    const plan = names.map((name, i) => ({ name, node: `node-${'abc'[i]}`, profileFile: SIM_PROFILE, profileText }));
+    // The agents run on this machine: each one's pairing code is read from its folder.
+    const plan = names.map((name, i) => ({ name, node: `node-${'abc'[i]}`, profileFile: SIM_PROFILE, profileText, codeFile: join(work, name, 'agent', 'pairing-code') }));
     const adopted = await adoptDuringWindow({ store, plan, show: 'fleet', broker, windowMs: 180_000, static: addresses, mdns: false, credentials: new NoCredentials(), say: quiet });
     const update = await updateFleet(store, { release: v2, force: false, say: quiet });
     const broken = await updateFleet(store, { release: v3, force: false, say: quiet, staged: false });

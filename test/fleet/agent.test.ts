@@ -5,7 +5,7 @@
  * changes), and an update interrupted before its commit (undone when the agent starts again).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,7 +101,9 @@ describe('the node agent', () => {
   it('is adopted, then answers only to the fleet\'s token', async () => {
     const lines: AgentProgressT[] = [];
     const profile = readFileSync(join(ROOT, 'firmware-config/profiles/sim-robot.yaml'), 'utf8');
-    const res = await adopt(addr, { v: 1, nodeId: 'ann', show: 'quick', character: 'ann', broker: hub.brokerUrl, profile, token: TOKEN }, null, (p) => lines.push(p));
+    const code = agent.pairingCode()!;
+    expect(code).toMatch(/^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
+    const res = await adopt(addr, { v: 1, nodeId: 'ann', show: 'quick', character: 'ann', broker: hub.brokerUrl, profile, token: TOKEN, pairingCode: code }, null, (p) => lines.push(p));
     expect(res, JSON.stringify(lines)).toMatchObject({ ok: true, outcome: 'adopted', version: '1.0.0' });
     expect(lines.map((l) => `${l.step}:${l.status}`)).toEqual(expect.arrayContaining(['profile:ok', 'credentials:ok', 'firmware:skip', 'start:ok']));
     expect(hub.registry.get('ann')?.state).toBe('ready');
@@ -109,6 +111,10 @@ describe('the node agent', () => {
     expect(info).toMatchObject({ nodeId: 'ann', show: 'quick', state: 'running', nodeState: 'ready', version: '1.0.0' });
     // Adopted: another fleet (no token, a wrong token) is refused.
     await expect(adopt(addr, { v: 1, nodeId: 'ben', show: 'quick', broker: hub.brokerUrl, profile, token: 'x'.repeat(30) }, null, () => undefined)).rejects.toMatchObject({ status: 403 });
+    // The pairing code was used up: it is gone from the node and adopts nothing any more.
+    expect(existsSync(join(work, 'node', 'agent', 'pairing-code'))).toBe(false);
+    expect(agent.pairingCode()).toBeNull();
+    await expect(adopt(addr, { v: 1, nodeId: 'ben', show: 'quick', broker: hub.brokerUrl, profile, token: 'x'.repeat(30), pairingCode: code }, null, () => undefined)).rejects.toMatchObject({ status: 403, message: expect.stringMatching(/node ann is adopted: this needs the fleet's token/) });
     await expect(pushUpdate(addr, bundles.v2!, 'wrong-token-wrong-token-wrong', false, () => undefined)).rejects.toThrow(/needs the fleet's token/);
     const big = await raw(addr, 'POST', '/v1/update', { authorization: `Bearer ${TOKEN}`, 'content-length': 5 * 1024 * 1024 });
     expect(big.status).toBe(413);

@@ -4,7 +4,8 @@
  * from a release installed with `kuroko node install`; the operator's commands are the real
  * `kuroko fleet …` run inside the hub's namespace. The walk is the README's robot builder's guide:
  * discover (mDNS, also seen by Debian's avahi-browse; a static address), adopt during a
- * permit-join window (one robot's emulated Uno is flashed with the release's firmware), update
+ * permit-join window with each robot's pairing code (one robot's emulated Uno is flashed with the
+ * release's firmware), update
  * v1 → v2 staged, a broken v3 that every node rolls back by itself, the show lock refusing an
  * update while the show is armed, and a fleet rollback.
  *
@@ -87,13 +88,14 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
       'servos: [{ id: head-pan, pin: 9, min: 30, max: 150, rest: 90, maxSpeed: 180 }]',
       'leds: [{ id: status, type: single, pin: 13 }]', '',
     ].join('\n'));
-    writeFileSync(join(work, 'plan.yaml'), [
-      'show: fleet', 'broker: mqtt://10.77.0.1:1883', 'nodes:',
-      `  - { name: robot-a, node: node-a, character: ann, profile: ${join(ROOT, 'firmware-config/profiles/sim-robot.yaml')} }`,
-      `  - { name: robot-b, node: node-b, character: ben, profile: ${join(ROOT, 'firmware-config/profiles/sim-robot.yaml')} }`,
-      '  - { node: node-c, character: cat, profile: robot-c-board.yaml }', '',
-    ].join('\n'));
   }, 300_000);
+
+  /** The pairing code each agent printed on its console (and kept in its folder, readable by its user only). */
+  const pairingCode = (r: string) => {
+    const printed = new RegExp(`kuroko agent ${r}: pairing code ([A-Z0-9]{4}-[A-Z0-9]{4})`).exec(agentLogs.get(r)!.join(''))?.[1];
+    expect(readFileSync(join(work, r, 'agent', 'pairing-code'), 'utf8').trim()).toBe(printed);
+    return printed!;
+  };
 
   afterAll(async () => {
     await avahi?.stop().catch(() => undefined);
@@ -123,6 +125,9 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
       expect(browse.out).toMatch(new RegExp(`=;eth0;IPv4;${r};_kuroko\\._tcp;local;${r}\\.local;10\\.77\\.0\\.${i + 2};7701;.*"version=1\\.0\\.0"`));
     }
 
+    // The pairing codes are on each robot's console, never in its mDNS record.
+    for (const r of ROBOTS) expect(browse.out).not.toContain(pairingCode(r));
+
     // Multicast blocked: a static address still works.
     const direct = await listJson(['--mdns-ms', '0', '--static', '10.77.0.2']);
     expect(direct).toHaveLength(1);
@@ -131,6 +136,13 @@ describe.skipIf(!!unavailable)('the fleet in network namespaces', () => {
   }, 240_000);
 
   it('adopts the three during a permit-join window, flashing the board whose firmware differs', async () => {
+    // The plan, with the code read on each robot (the guide's step 5).
+    writeFileSync(join(work, 'plan.yaml'), [
+      'show: fleet', 'broker: mqtt://10.77.0.1:1883', 'nodes:',
+      `  - { name: robot-a, node: node-a, character: ann, profile: ${join(ROOT, 'firmware-config/profiles/sim-robot.yaml')}, code: ${pairingCode('robot-a')} }`,
+      `  - { name: robot-b, node: node-b, character: ben, profile: ${join(ROOT, 'firmware-config/profiles/sim-robot.yaml')}, code: ${pairingCode('robot-b')} }`,
+      `  - { node: node-c, character: cat, profile: robot-c-board.yaml, code: ${pairingCode('robot-c')} }`, '',
+    ].join('\n'));
     const r = await fleet(['adopt', '--plan', join(work, 'plan.yaml'), '--time', '120']);
     expect(r.out).toMatch(/permit join open for 120 s/);
     expect(r.out).toMatch(/\[node-c\] \.\.\s+flash: board body: no Firmata answer, flashing Kuroko 1\.0/);

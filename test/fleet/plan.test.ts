@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPlan, PlanError } from '../../hub/fleet/plan.ts';
+import { loadPlan, planCode, PlanError } from '../../hub/fleet/plan.ts';
 import { parseAddress } from '../../hub/fleet/discovery.ts';
 import { CredentialFolder, ACCESS_FILE } from '../../hub/fleet/credentials.ts';
 import { FileCredentialInstaller } from '../../edge/agent/credentials.ts';
@@ -33,7 +33,21 @@ describe('adoption plans', () => {
     expect(p.nodes[0]!.profileText).toContain('platform: sim');
   });
 
+  it('reads pairing codes, and code files beside the plan when the adoption starts', () => {
+    const d = dir();
+    writeFileSync(join(d, 'robots.yaml'), `nodes:\n  - { name: robot-a, node: a, profile: ${SIM}, code: k7qm-4xpd }\n  - { node: b, profile: ${SIM}, codeFile: b-code }\n`);
+    const p = loadPlan(join(d, 'robots.yaml'));
+    expect(planCode(p.nodes[0]!)).toBe('k7qm-4xpd');
+    expect(() => planCode(p.nodes[1]!)).toThrow(/b: cannot read the pairing code from .*b-code .*is the agent started/);
+    writeFileSync(join(d, 'b-code'), '9RHT-WC3E\n');
+    expect(planCode(p.nodes[1]!)).toBe('9RHT-WC3E');
+    writeFileSync(join(d, 'b-code'), '{"not": "a code"}');
+    expect(() => planCode(p.nodes[1]!)).toThrow(/does not hold a pairing code/);
+  });
+
   it.each([
+    [`nodes:\n  - { node: a, profile: ${SIM}, code: "K7QM/4XPD" }\n`, /nodes\[0\]\.code: "K7QM\/4XPD" is not a pairing code/],
+    [`nodes:\n  - { node: a, profile: ${SIM}, code: K7QM-4XPD, codeFile: x }\n`, /nodes\[0\]: give code or codeFile, not both/],
     ['nodes: []\n', /needs a "nodes:" list/],
     [`nodes:\n  - { node: Kenzaki, profile: ${SIM} }\n`, /nodes\[0\]\.node: "Kenzaki" is not an id/],
     [`nodes:\n  - { node: a, profile: ${SIM}, colour: red }\n`, /nodes\[0\]: unknown field "colour"/],

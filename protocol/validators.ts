@@ -34,7 +34,8 @@ const precompiled = new Map<ValidatorSet, Record<string, ValidateFunction> | nul
 function precompiledSet(set: ValidatorSet): Record<string, ValidateFunction> | null {
   if (!precompiled.has(set)) {
     let mod: Record<string, ValidateFunction> | null = null;
-    try {
+    // KUROKO_VALIDATORS=runtime compiles at start even in dist/ (npm run bench:startup's baseline).
+    if (process.env.KUROKO_VALIDATORS !== 'runtime') try {
       mod = require(`./${precompiledFile(set)}`) as Record<string, ValidateFunction>;
     } catch (e) {
       // Absent (sources under tsx): compile at run time. Anything else is a broken build: say so.

@@ -1,10 +1,12 @@
 // Build step (bin/build.js runs it on the freshly compiled tree): the pure-JS packages every hub
-// and node loads at start (mqtt, TypeBox, yaml) bundled by esbuild into a few files under
+// and node loads at start (mqtt, TypeBox, yaml, pino) bundled by esbuild into a few files under
 // vendor/, and the compiled code's imports of them pointed there. Node resolves and reads ~300
 // small module files for these packages otherwise, which was a third of a compiled node's start-up
 // CPU; the bundled code is the same code (the versions in package-lock.json). Only what the
 // compiled code imports by these exact names is redirected; anything else still loads them from
 // node_modules (TypeBox marks schemas with Symbol.for keys, so its copies understand each other).
+// pino's worker transports would not work from the bundle (they find their worker file next to
+// pino's own); Kuroko logs in-process only (bin/log.ts), and pino-pretty still loads from node_modules.
 // Plain JS on purpose, like bin/build.js.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -18,6 +20,7 @@ export const VENDORED = {
   yaml: 'yaml',
   '@sinclair/typebox': 'typebox',
   '@sinclair/typebox/value': 'typebox-value',
+  pino: 'pino',
 };
 
 function jsFiles(dir, out = []) {

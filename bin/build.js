@@ -67,7 +67,7 @@ export function build({ quiet = false, outDir = join(ROOT, 'dist') } = {}) {
   // these instead of compiling schemas at start (protocol/validators.ts, bin/build-validators.ts).
   const validators = spawnSync(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, VALIDATOR_BUILDER), TMP], { encoding: 'utf8' });
   if (validators.status !== 0) { rmSync(TMP, { recursive: true, force: true }); throw new Error(`build: the precompiled validators did not build:\n${validators.stdout}${validators.stderr}`); }
-  // mqtt, TypeBox and yaml bundled into dist/vendor/ and imported from there (bin/build-vendor.js).
+  // mqtt, TypeBox, yaml and pino bundled into dist/vendor/ and imported from there (bin/build-vendor.js).
   const vendor = spawnSync(process.execPath, [join(ROOT, 'bin/build-vendor.js'), TMP], { encoding: 'utf8' });
   if (vendor.status !== 0) { rmSync(TMP, { recursive: true, force: true }); throw new Error(`build: vendoring failed:\n${vendor.stdout}${vendor.stderr}`); }
   // The operator page's script, bundled now (esbuild is a devDependency): dist/ and release bundles

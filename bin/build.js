@@ -24,6 +24,7 @@ export const ASSETS = [
 /** Where hub/web/page-bundle.ts looks for the prebuilt page script (relative to dist/). */
 export const PAGE_BUNDLE = 'hub/web/page/dist/app.js';
 const PAGE_BUNDLER = 'hub/web/page-bundle.ts';
+const VALIDATOR_BUILDER = 'bin/build-validators.ts';
 const FIRMWARE_HEX = 'firmware-config/firmware/build/kuroko-atmega328p.hex';
 const SOURCE_DIRS = ['bin', 'protocol', 'hub', 'edge', 'models/runtime', 'firmware-config', 'deploy'];
 
@@ -62,6 +63,13 @@ export function build({ quiet = false, outDir = join(ROOT, 'dist') } = {}) {
   const tsc = spawnSync(process.execPath, [tscPath(), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', TMP], { stdio: 'inherit' });
   if (tsc.status !== 0) { rmSync(TMP, { recursive: true, force: true }); throw new Error('build: tsc failed (errors above)'); }
   for (const a of ASSETS) cpSync(join(ROOT, a), join(TMP, a), { recursive: true });
+  // Ajv's standalone code for the contract's and the documents' schemas: compiled processes load
+  // these instead of compiling schemas at start (protocol/validators.ts, bin/build-validators.ts).
+  const validators = spawnSync(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, VALIDATOR_BUILDER), TMP], { encoding: 'utf8' });
+  if (validators.status !== 0) { rmSync(TMP, { recursive: true, force: true }); throw new Error(`build: the precompiled validators did not build:\n${validators.stdout}${validators.stderr}`); }
+  // mqtt, TypeBox, yaml and pino bundled into dist/vendor/ and imported from there (bin/build-vendor.js).
+  const vendor = spawnSync(process.execPath, [join(ROOT, 'bin/build-vendor.js'), TMP], { encoding: 'utf8' });
+  if (vendor.status !== 0) { rmSync(TMP, { recursive: true, force: true }); throw new Error(`build: vendoring failed:\n${vendor.stdout}${vendor.stderr}`); }
   // The operator page's script, bundled now (esbuild is a devDependency): dist/ and release bundles
   // serve this file and never need esbuild at run time (hub/web/page-bundle.ts).
   const page = spawnSync(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, PAGE_BUNDLER), join(TMP, PAGE_BUNDLE)], { encoding: 'utf8' });

@@ -7,7 +7,8 @@
  * `AgentProgress` line per step as it happens, then one `AgentResult` line.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { compileValidator } from './validators.ts';
 import { Id, NodeStateName } from './schemas.ts';
 import { describeAjvError } from './codec.ts';
 
@@ -111,15 +112,14 @@ export type AgentResultT = Static<typeof AgentResult>;
 export type AgentErrorT = Static<typeof AgentError>;
 export type AgentStateNameT = Static<typeof AgentStateName>;
 
-const SCHEMAS = { AgentInfo, AdoptRequest, SealedAdopt, AgentProgress, AgentResult, AgentError } as const;
-// verbose: an error carries the bad value, so the refusal can name it.
-const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+export const AGENT_SCHEMAS = { AgentInfo, AdoptRequest, SealedAdopt, AgentProgress, AgentResult, AgentError } as const;
+const SCHEMAS = AGENT_SCHEMAS;
 const compiled = new Map<string, ValidateFunction>();
 
 /** Checks a parsed body against one of the API's schemas; the error names the field. */
 export function checkAgentPayload<K extends keyof typeof SCHEMAS>(kind: K, value: unknown): { ok: true; value: Static<(typeof SCHEMAS)[K]> } | { ok: false; error: string } {
   let v = compiled.get(kind);
-  if (!v) { v = ajv.compile(SCHEMAS[kind]); compiled.set(kind, v); }
+  if (!v) { v = compileValidator(SCHEMAS[kind], 'payload'); compiled.set(kind, v); }
   if (v(value)) return { ok: true, value: value as Static<(typeof SCHEMAS)[K]> };
   const e = (v.errors ?? []).find((x) => x.keyword !== 'anyOf') ?? v.errors?.[0];
   return { ok: false, error: e ? describeAjvError(e) : 'does not match the schema' };

@@ -3,18 +3,18 @@
  * an invalid one comes back as an error in words (never an exception), so a malformed
  * payload can be reported and dropped without crashing anything or moving anything.
  */
-import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
+import type { ValidateFunction, ErrorObject } from 'ajv';
 import type { Static } from '@sinclair/typebox';
 import { CHANNELS, type ChannelName } from './topics.ts';
 import { isId } from './ids.ts';
+import { compileValidator } from './validators.ts';
 
-// verbose: an error carries the bad value, so the message can show it.
-const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+// Precompiled by the build in dist/, compiled here under tsx (protocol/validators.ts).
 const validators = new Map<ChannelName, ValidateFunction>();
 function validatorFor(name: ChannelName): ValidateFunction {
   let v = validators.get(name);
   if (!v) {
-    v = ajv.compile(CHANNELS[name].schema);
+    v = compileValidator(CHANNELS[name].schema, 'payload');
     validators.set(name, v);
   }
   return v;

@@ -4,7 +4,8 @@
  * Shared by the hub (show files) and the edge (hardware profiles).
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { compileValidator } from './validators.ts';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
 
@@ -15,9 +16,8 @@ export class DocumentError extends Error {
   }
 }
 
-// verbose: each error carries the bad value, so a message can show it.
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
-const cache = new WeakMap<object, ReturnType<typeof ajv.compile>>();
+// Every error, each carrying its bad value (protocol/validators.ts: precompiled in dist/).
+const cache = new WeakMap<object, ValidateFunction>();
 
 function fieldPath(instancePath: string): string[] {
   return instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -88,7 +88,7 @@ export function parseYamlDocument<T>(file: string, text: string, schema: TSchema
   }
   const value = doc.toJS() as unknown;
   let validate = cache.get(schema);
-  if (!validate) { validate = ajv.compile(schema); cache.set(schema, validate); }
+  if (!validate) { validate = compileValidator(schema, 'document'); cache.set(schema, validate); }
   if (!validate(value)) {
     const problems = usefulErrors(validate.errors ?? []).slice(0, 20).map((e) => {
       const path = fieldPath(e.instancePath);

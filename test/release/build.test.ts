@@ -11,6 +11,7 @@ import { ROOT } from '../helpers/stage.ts';
 
 let out: string;
 const BLOCK = join(ROOT, 'test/release/block-tsx.mjs');
+const BLOCK_AJV = join(ROOT, 'test/release/block-ajv-compiler.mjs');
 const compiled = (args: string[]) => spawnSync(process.execPath, ['--import', BLOCK, join(out, 'bin/kuroko.js'), ...args], { encoding: 'utf8', cwd: ROOT });
 
 beforeAll(() => {
@@ -48,5 +49,26 @@ describe('compiled build', () => {
     const t = spawnSync(process.execPath, ['--import', BLOCK, join(ROOT, 'bin/kuroko.js'), 'version'], { encoding: 'utf8', env: { ...process.env, KUROKO_RUNTIME: 'tsx' } });
     expect(t.status).not.toBe(0);
     expect(t.stderr).toMatch(/tsx was loaded/);
+  });
+
+  it('compiled processes check profiles, shows and payloads with the precompiled validators, never loading Ajv\'s compiler', () => {
+    for (const f of ['protocol/precompiled-payload-validators.cjs', 'protocol/precompiled-document-validators.cjs']) expect(existsSync(join(out, f)), f).toBe(true);
+    const v = spawnSync(process.execPath, ['--import', BLOCK_AJV, join(out, 'bin/kuroko.js'), 'validate', 'hub/shows/blade.yaml', 'firmware-config/profiles/sim-robot.yaml'], { encoding: 'utf8', cwd: ROOT });
+    expect(v.stderr).toBe('');
+    expect(v.status).toBe(0);
+    // A broken profile is still refused with its line and field.
+    const bad = spawnSync(process.execPath, ['--import', BLOCK_AJV, join(out, 'bin/kuroko.js'), 'validate', 'test/release/fixtures/bad-profile.yaml'], { encoding: 'utf8', cwd: ROOT });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toMatch(/bad-profile\.yaml:\d+:\d+ .*servos\[0\]/);
+    expect(bad.stdout + bad.stderr).not.toMatch(/compiler was loaded/);
+    // Every contract payload validator, as a node compiles them at start, then a cue refused with its reason.
+    const script = `const c = await import(${JSON.stringify(join(out, 'protocol/codec.js'))}); c.precompileValidators();
+      const r = c.decode('nodeCue', '{"v":1}'); console.log(JSON.stringify(r));`;
+    const p = spawnSync(process.execPath, ['--import', BLOCK_AJV, '--input-type=module', '-e', script], { encoding: 'utf8', cwd: ROOT });
+    expect(p.stderr).toBe('');
+    expect(JSON.parse(p.stdout)).toEqual({ ok: false, error: expect.stringMatching(/missing field/) });
+    // The guard itself works: the run-time compiler is refused under it.
+    const g = spawnSync(process.execPath, ['--import', BLOCK_AJV, '-e', "require('ajv')"], { encoding: 'utf8' });
+    expect(g.stderr).toMatch(/compiler was loaded/);
   });
 });

@@ -35,6 +35,10 @@ export async function performShowOnce(hub: Hub, o: PerformOnceOptions): Promise<
   const reports: Report[] = [];
   const onReport = (r: Report) => reports.push(r);
   hub.on('report', onReport);
+  // Lines performed in this run (a hub restarted on an earlier run's journal knows that run's lines too).
+  let lines = 0;
+  const onLine = () => { lines++; };
+  hub.on('line', onLine);
   try {
     // Wait for every node to come up and hear the hub (a node still in init refuses to arm).
     const upMs = o.upTimeoutMs ?? 30000;
@@ -47,7 +51,7 @@ export async function performShowOnce(hub: Hub, o: PerformOnceOptions): Promise<
         out(`${clock()}  ! nodes did not come up: ${missing.join(', ')}`);
         const them = missing.length === 1 ? 'it' : 'them';
         const hint = o.nodesStartedHere ? `see ${them === 'it' ? 'its' : 'their'} messages above, or wait longer with --wait-nodes S` : `start ${them}: kuroko edge --node ${missing[0]} …, or wait longer with --wait-nodes S`;
-        return summarise(false, hub.transcript.length, reports, [`node${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not come up within ${upMs / 1000} s (${hint})`]);
+        return summarise(false, lines, reports, [`node${missing.length === 1 ? '' : 's'} ${missing.join(', ')} did not come up within ${upMs / 1000} s (${hint})`]);
       }
       if (o.interrupted()) throw new Error('interrupted');
       await sleep(50);
@@ -56,7 +60,7 @@ export async function performShowOnce(hub: Hub, o: PerformOnceOptions): Promise<
     // On a loaded machine a node can take longer than arm's wait to answer: ask again.
     for (let i = 0; i < 3 && !armed.ok && !o.interrupted(); i++) { await sleep(500); armed = await hub.console.run('arm'); }
     out(`${clock()}  > arm: ${armed.message}`);
-    if (!armed.ok) return summarise(false, hub.transcript.length, reports, [`could not arm the nodes: ${armed.message}`]);
+    if (!armed.ok) return summarise(false, lines, reports, [`could not arm the nodes: ${armed.message}`]);
 
     let completed = true;
     for (const scene of show.scenes) {
@@ -73,9 +77,10 @@ export async function performShowOnce(hub: Hub, o: PerformOnceOptions): Promise<
       if (!r.ok) { out(`${clock()}  ! ${r.message}`); completed = false; break; }
       if (!(await finished)) { completed = false; out(`${clock()}  ! the show was stopped${hub.estopActive ? ' by an e-stop' : ''}`); break; }
     }
-    return summarise(completed, hub.transcript.length, reports);
+    return summarise(completed, lines, reports);
   } finally {
     hub.off('report', onReport);
+    hub.off('line', onLine);
   }
 }
 

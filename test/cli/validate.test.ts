@@ -77,8 +77,9 @@ describe('--once', () => {
     const show = fixture('rejected-cue.yaml');
     // A private network namespace: the demo's embedded broker listens on every interface there, only its own loopback.
     const r = await new Promise<{ code: number; out: string }>((resolve) => {
-      execFile('unshare', ['-rn', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" bin/kuroko.js demo --once --no-node-model --wait-nodes 140 --show "${show}" --port 0 --http-port 0`],
-        { cwd: ROOT, timeout: 200000 }, (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr }));
+      // In a folder of its own: the demo journals under ./var/journal, and a hub restores the last journal it finds there.
+      execFile('unshare', ['-rn', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" "${join(ROOT, 'bin/kuroko.js')}" demo --once --no-node-model --wait-nodes 140 --show "${show}" --port 0 --http-port 0`],
+        { cwd: mkdtempSync(join(tmpdir(), 'kuroko-once-')), timeout: 200000 }, (err, stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, out: stdout + stderr }));
     });
     expect(r.out).toContain('Hello.');
     expect(r.out).toMatch(/FAILED: 1 cue was rejected, failed or skipped \(1 lines performed\)/);

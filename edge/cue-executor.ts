@@ -4,6 +4,7 @@
  * and acks every step (accepted, rejected, started, done, failed).
  */
 import { LineParts } from './line-parts.ts';
+import { PartOrder } from './part-order.ts';
 import type { CueT, CueAckStatusT, TranscriptLineT } from '../protocol/index.ts';
 import type { ProfileT } from '../firmware-config/profile-schema.ts';
 import type { SpeechEngine } from './voice/types.ts';
@@ -43,6 +44,8 @@ export class CueExecutor {
   private readonly kinds = new Map<string, CueT['kind']>();
   /** Streamed lines: spoken part by part, journaled once (edge/line-parts.ts). */
   private readonly lineParts = new LineParts((line) => this.deps.sink.transcript(line));
+  /** Streamed lines: each part spoken when the part before it ends (edge/part-order.ts). */
+  private readonly partOrder = new PartOrder();
   readonly duplicatesDropped = { count: 0 };
 
   constructor(
@@ -143,17 +146,13 @@ export class CueExecutor {
     const { sink, motion, voice, gate, profile, clock } = this.deps;
     switch (cue.kind) {
       case 'line': {
-        const p = cue.params;
-        const emotionLed = profile.leds?.find((l) => l.emotion);
-        // LED policy: lights need the arm like any output; a disarmed node speaks in the dark.
-        if (emotionLed && p.emotion) gate.acquire(`cue:${cue.id}`)?.writeLed(emotionLed.id, emotionColor(p.emotion), 0.3 + 0.7 * (p.intensity ?? 0.6));
-        const startShowTime = clock.showNow();
-        const utterance = await voice.speak({ text: p.text, language: p.language, ...(p.reading ? { reading: p.reading } : {}) }, signal);
-        sink.ack(cue.id, 'started', { durationMs: utterance.durationMs });
-        this.lineParts.spoken({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs }, p.part);
-        const jaw = profile.servos?.find((s) => s.role === 'jaw');
-        if (jaw && utterance.envelope) void motion.followEnvelope(jaw.id, utterance.envelope);
-        await utterance.done;
+        const place = cue.params.part ? this.partOrder.enter(cue.params.part, signal) : undefined;
+        try {
+          if (place) await place.before;
+          if (!signal.aborted) await this.speakLine(cue, signal);
+        } finally {
+          place?.done();
+        }
         return;
       }
       case 'motion': {
@@ -191,6 +190,22 @@ export class CueExecutor {
         return;
       }
     }
+  }
+
+  /** Speaks a line cue (its emotion on the LED when armed, the jaw following the voice); resolves when it is said. */
+  private async speakLine(cue: Extract<CueT, { kind: 'line' }>, signal: AbortSignal): Promise<void> {
+    const { sink, motion, voice, gate, profile, clock } = this.deps;
+    const p = cue.params;
+    const emotionLed = profile.leds?.find((l) => l.emotion);
+    // LED policy: lights need the arm like any output; a disarmed node speaks in the dark.
+    if (emotionLed && p.emotion) gate.acquire(`cue:${cue.id}`)?.writeLed(emotionLed.id, emotionColor(p.emotion), 0.3 + 0.7 * (p.intensity ?? 0.6));
+    const startShowTime = clock.showNow();
+    const utterance = await voice.speak({ text: p.text, language: p.language, ...(p.reading ? { reading: p.reading } : {}) }, signal);
+    sink.ack(cue.id, 'started', { durationMs: utterance.durationMs });
+    this.lineParts.spoken({ character: p.character, text: p.text, emotion: p.emotion, scene: cue.scene, cue: cue.id, source: 'hub', startShowTime, durationMs: utterance.durationMs }, p.part);
+    const jaw = profile.servos?.find((s) => s.role === 'jaw');
+    if (jaw && utterance.envelope) void motion.followEnvelope(jaw.id, utterance.envelope);
+    await utterance.done;
   }
 
   /** Ends every scheduled and running cue (stop command, e-stop, fault). */

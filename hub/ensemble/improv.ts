@@ -17,11 +17,16 @@ import { turnPrompt } from './prompt.ts';
 import { structuralCheck, turnResponseSchema } from './turn-schema.ts';
 import { parseTurn, TurnStats, type Turn, type ParseStatus } from './turn.ts';
 import { inferEmotion, normalizeEmotion, EMOTION_GESTURE } from './emotion.ts';
-import { readStreaming } from './stream-clause.ts';
+import { readStreaming, type LineChunk } from './stream-clause.ts';
+import { StreamedLine } from './streamed-line.ts';
 
 /** What performs turns: the hub's stage (MQTT to nodes) or a simulated one. */
 export interface Performer {
-  /** Performs a line (and its gesture); resolves when it is over. */
+  /**
+   * Performs a line (and its gesture); resolves when it is over. The parts of a streamed line may
+   * come before the part before them is over: they are spoken in order, each as soon as the one
+   * before it ends.
+   */
   perform(p: { character: Character; turn: Turn; gesture?: string; scene: string; part?: LinePart }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }>;
   /** Starts a short filler (a "think" gesture or a filler line); resolves when it started, with when it ends. */
   filler(p: { character: Character; scene: string }, signal?: AbortSignal): Promise<{ startedAt: number; endsAt: number; kind: 'gesture' | 'line' } | null>;
@@ -30,14 +35,11 @@ export interface Performer {
 }
 
 /**
- * A streamed line is performed in parts: the first complete clause as soon as the model wrote
- * it, the rest when the turn is complete. `line` ties the parts together (the transcript keeps
- * one line); `last` marks the final part.
+ * A streamed line is performed in parts, each speakable chunk as soon as the model wrote it
+ * (streamed-line.ts). `line` ties the parts together (the transcript keeps one line); `last`
+ * marks the final part.
  */
 export interface LinePart { line: string; index: number; last: boolean }
-
-/** What a streamed turn has written so far, once its first clause is complete. */
-interface EarlyClause { text: string; emotion: string; intensity: number; gesture?: string }
 
 export interface ImprovOptions {
   /** Generate upcoming turns while the current one is performed (default true). */
@@ -61,9 +63,10 @@ export interface ImprovOptions {
    */
   constrained?: boolean;
   /**
-   * Streaming to the stage (constrained turns only): the first complete clause of a line is
-   * performed as soon as it is generated, the rest following, so a slow model starts speaking
-   * early. A streamed turn is never regenerated (its start has been heard). Default false.
+   * Streaming to the stage (constrained turns only): a line is performed in parts, its first
+   * short natural break as soon as it is generated and each following chunk as it is written, so
+   * a slow model starts speaking early. A streamed turn is never regenerated (its start has been
+   * heard). Default false.
    */
   stream?: boolean;
 }
@@ -84,6 +87,9 @@ export interface TurnRecord {
   firstStructural?: boolean;
   /** Performed in parts while it was being generated (streaming). */
   streamed?: boolean;
+  /** Streamed lines: how many parts, and the longest silence between two of them (dead air inside the line). */
+  parts?: number;
+  midLineGapMs?: number;
   /** When the whole turn was written (streamed turns: later than startedAt). */
   readyAt?: number;
   attempts: number;
@@ -175,7 +181,8 @@ export class ImprovEngine {
 
     // Turns generated and committed (the director and the memories know them) but not yet performed.
     const queue: { gen: Generated; plan: NextSpeaker; hit: Beat | null }[] = [];
-    type Inflight = { plan: NextSpeaker; ctl: AbortController; promise: Promise<Generated>; early?: EarlyClause };
+    // `chunks`: speakable chunks of a streamed line written but not yet sent to the stage.
+    type Inflight = { plan: NextSpeaker; ctl: AbortController; promise: Promise<Generated>; chunks: LineChunk[] };
     const st: { inflight: Inflight | null } = { inflight: null };
     let producing = true;
     let performing = false;
@@ -217,9 +224,9 @@ export class ImprovEngine {
       if (ov) { this.d.override?.clear(); nextPlan = { speaker: ov, reason: 'override' }; }
       const plan = nextPlan;
       const ctl = new AbortController();
-      const mine: Inflight = { plan, ctl, promise: null as unknown as Promise<Generated> };
-      const onEarly = (e: EarlyClause) => { if (st.inflight === mine) { mine.early = e; notify(); } };
-      mine.promise = this.generate(spec, director, plan, recentLines, ctl.signal, onEarly);
+      const mine: Inflight = { plan, ctl, promise: null as unknown as Promise<Generated>, chunks: [] };
+      const onChunk = (c: LineChunk) => { if (st.inflight === mine) { mine.chunks.push(c); notify(); } };
+      mine.promise = this.generate(spec, director, plan, recentLines, ctl.signal, onChunk);
       const promise = mine.promise;
       st.inflight = mine;
       promise.then((gen) => {
@@ -256,19 +263,24 @@ export class ImprovEngine {
         const giveUpAt = due + speaker.latencyBudgetMs;
         let fillerKind: TurnRecord['filler'];
         let fillerStart: number | undefined;
-        // A streamed line's first part, started while the rest is still being written.
-        let part: { text: string; gesture?: string; id: string; done: Promise<{ startedAt: number; endedAt: number }> } | undefined;
+        // A streamed line, begun while the rest of it is still being written, and where its chunks come from.
+        let streamed: StreamedLine | undefined;
+        let streamingFrom: Inflight | undefined;
         // Wait for the turn until it is due; then fillers; then the fallback past the budget.
         while (!queue.length && !signal?.aborted) {
-          const early = st.inflight?.plan.speaker === speaker.id ? st.inflight.early : undefined;
-          if (!part && early && clock.now() >= due) {
-            const turn0: Turn = { speaker: speaker.id, line: early.text, emotion: normalizeEmotion(early.emotion) ?? 'neutral', intensity: early.intensity, ...(early.gesture ? { gesture: early.gesture } : {}) };
-            const gesture = this.chooseGesture(speaker, turn0);
-            const id = `${spec.id}-${director.turns}-${turns.length}`;
-            part = { text: early.text, id, ...(gesture ? { gesture } : {}), done: performer.perform({ character: speaker, turn: turn0, ...(gesture ? { gesture } : {}), scene: spec.id, part: { line: id, index: 0, last: false } }, signal) };
+          const writing = st.inflight?.plan.speaker === speaker.id ? st.inflight : undefined;
+          if (!streamed && writing?.chunks.length && clock.now() >= due) {
+            const c0 = writing.chunks[0]!;
+            const gesture = this.chooseGesture(speaker, { speaker: speaker.id, line: c0.text, emotion: normalizeEmotion(c0.emotion) ?? 'neutral', intensity: c0.intensity, ...(c0.gesture ? { gesture: c0.gesture } : {}) });
+            streamed = new StreamedLine({ clock, performer, character: speaker, scene: spec.id, id: `${spec.id}-${director.turns}-${turns.length}`, ...(gesture ? { gesture } : {}), ...(signal ? { signal } : {}) });
+            streamingFrom = writing;
             performing = true;
           }
-          if (part) { await raceUntil(changed, clock, clock.now() + 60_000, signal); continue; }
+          if (streamed) {
+            for (const c of streamingFrom!.chunks.splice(0)) streamed.push(c);
+            await raceUntil(changed, clock, clock.now() + 60_000, signal);
+            continue;
+          }
           const now = clock.now();
           let until = now < due ? due : fillers ? Math.min(giveUpAt, Math.max(busyUntil + gap, now + 50)) : giveUpAt;
           if (now >= due && fillers && now >= busyUntil + gap && now < giveUpAt) {
@@ -304,28 +316,27 @@ export class ImprovEngine {
         if (signal?.aborted) { endedBy = 'aborted'; break; }
         let perf: { startedAt: number; endedAt: number };
         let spoken = turn.line;
-        if (part) {
-          // The rest of the streamed line follows its first part (a turn that fell back after the
-          // first part had been heard ends there: nothing else fits what was said).
-          const first = await part.done;
-          const rest = turn.line.startsWith(part.text) ? turn.line.slice(part.text.length).trim() : '';
-          spoken = rest ? `${part.text} ${rest}` : part.text;
-          const second = signal?.aborted || !rest ? first
-            : await performer.perform({ character: speaker, turn: { ...turn, line: rest }, scene: spec.id, part: { line: part.id, index: 1, last: true } }, signal);
-          perf = { startedAt: first.startedAt, endedAt: second.endedAt };
+        let streamedResult: Awaited<ReturnType<StreamedLine['finish']>> | undefined;
+        if (streamed) {
+          // Chunks written after the loop last looked, then what is still unsaid (a turn that fell
+          // back after its start had been heard ends there: nothing else fits what was said).
+          for (const c of streamingFrom!.chunks.splice(0)) streamed.push(c);
+          streamedResult = await streamed.finish(turn);
+          spoken = streamedResult.spoken;
+          perf = streamedResult;
         } else {
           perf = await performer.perform({ character: speaker, turn, ...(gesture ? { gesture } : {}), scene: spec.id }, signal);
         }
         performing = false;
         const rec: TurnRecord = {
           index: turns.length, speaker: speaker.id, line: spoken, emotion: turn.emotion, intensity: turn.intensity,
-          ...((part ? part.gesture : gesture) ? { gesture: part ? part.gesture : gesture } : {}), source: gen.source, reason: plan.reason,
+          ...((streamed ? streamed.gesture : gesture) ? { gesture: streamed ? streamed.gesture : gesture } : {}), source: gen.source, reason: plan.reason,
           ...(gen.firstStatus ? { firstStatus: gen.firstStatus, firstRightSpeaker: gen.firstRightSpeaker } : {}),
           ...(gen.firstStructural !== undefined ? { firstStructural: gen.firstStructural } : {}),
           attempts: gen.attempts, genMs: gen.genMs,
           deadAirMs: deadAir(turns.at(-1)?.endedAt ?? startedAt, fillerStart, perf.startedAt),
           waitedMs: Math.max(0, gen.readyAt - due),
-          ...(fillerKind ? { filler: fillerKind } : {}), ...(hit ? { beat: hit.id } : {}), ...(part ? { streamed: true, readyAt: gen.readyAt } : {}),
+          ...(fillerKind ? { filler: fillerKind } : {}), ...(hit ? { beat: hit.id } : {}), ...(streamedResult ? { streamed: true, readyAt: gen.readyAt, parts: streamedResult.parts, midLineGapMs: streamedResult.midLineGapMs } : {}),
           startedAt: perf.startedAt, endedAt: perf.endedAt,
         };
         turns.push(rec);
@@ -347,8 +358,8 @@ export class ImprovEngine {
     };
   }
 
-  private generate(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onEarly?: (e: EarlyClause) => void): Promise<Generated> {
-    const p = this.generateTurn(spec, director, plan, recent, signal, onEarly).catch((e: Error) => {
+  private generate(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onChunk?: (c: LineChunk) => void): Promise<Generated> {
+    const p = this.generateTurn(spec, director, plan, recent, signal, onChunk).catch((e: Error) => {
       if (e.name === 'AbortError' || signal.aborted) throw e;
       // A backend that fails is a miss like any other: the fallback line carries the scene.
       this.stats.fallbacks++;
@@ -360,7 +371,7 @@ export class ImprovEngine {
   }
 
   /** Produces the turn for `plan`: a must-say or scripted line as written, else the model's, checked. */
-  private async generateTurn(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onEarly?: (e: EarlyClause) => void): Promise<Generated> {
+  private async generateTurn(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onChunk?: (c: LineChunk) => void): Promise<Generated> {
     const { clock, backend, memories } = this.d;
     const t0 = clock.now();
     const ch = director.onStage.find((c) => c.id === plan.speaker)!;
@@ -382,11 +393,11 @@ export class ImprovEngine {
         style: this.o.style ?? 'play', title: this.o.title ?? 'Kuroko', spec, speaker: ch, onStage: director.onStage,
         memory: memories.get(ch.id), now: clock.now(), steer, gestures, budgetTokens: this.o.promptTokens ?? 700, ...(retryNote ? { retryNote } : {}),
       });
-      const streamThis = !!(this.o.stream && schema && onEarly && attempt === 1);
+      const streamThis = !!(this.o.stream && schema && onChunk && attempt === 1);
       let firedEarly = false;
       const fullReq = { ...req, ...(schema ? { responseSchema: schema } : {}), maxTokens: this.o.maxTokens ?? 80, temperature: this.o.temperature ?? 0.8, seed: (this.o.seed ?? 1) * 1009 + director.turns * 31 + attempt, signal };
       const raw = streamThis
-        ? await readStreaming(backend, fullReq, (e) => { firedEarly = true; onEarly!(e); })
+        ? await readStreaming(backend, fullReq, (c) => { firedEarly = true; onChunk!(c); })
         : await completeText(backend, fullReq);
       const res = parseTurn(raw, ch, director.onStage, { continuation: (this.o.style ?? 'play') === 'play' });
       this.stats.record(res);

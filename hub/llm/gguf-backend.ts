@@ -129,7 +129,7 @@ export class GgufBackend implements TextBackend {
       const res = await maskedGenerate({
         sequence: m.sequence, model: m.model, TokenBias, input: tokens, constraint, tokenBytes: vocab!.bytes, maxTokens,
         temperature: req.temperature ?? 0, ...(req.topP !== undefined ? { topP: req.topP } : {}), ...(req.seed !== undefined ? { seed: req.seed } : {}),
-        signal, pacer, emit: (t) => out.push(t),
+        signal, pacer, emit: (t) => out.push(t), jumpForward: this.config.jumpForward !== false,
       });
       if (res.stop === 'off-mask') this.log.debug('token outside the mask: closing the answer');
       // A model stopped early (the budget, an end it insisted on) gets its object closed.

@@ -9,11 +9,15 @@
  * ~96 tokens, so a slow model spends most of a turn writing JSON punctuation one token at a time.
  *
  * Public API instead of LlamaCompletion: the mask is a fresh TokenBias per step (set() with token
- * ids does not tokenize), and end-of-generation tokens, which a TokenBias cannot forbid, are
- * replaced by the likeliest allowed token (the sampler's probabilities come with each token).
+ * ids does not tokenize). A TokenBias cannot forbid end-of-generation tokens, so when one is
+ * sampled another is drawn from the sampler's own probabilities (they come with each token)
+ * without it: the same as masking it. For that the probabilities must cover every allowed token,
+ * so top-p defaults to 1 here (it cut the allowed tail at 0.95 before: a small change, under a
+ * mask that leaves few tokens anyway).
  */
 import type { LlamaContextSequence, LlamaModel, Token, TokenBias } from 'node-llama-cpp';
 import type { JsonConstraint } from '../../models/runtime/json-constraint.ts';
+import { createRng } from '../../models/runtime/sampler.ts';
 
 /** Paces decoding to a set rate (a slow hub model, rehearsed); `steps` may be fractional. */
 export class Pacer {
@@ -62,6 +66,7 @@ export async function maskedGenerate(r: MaskedRequest): Promise<{ tokens: number
   const vocabSize = tokenBytes.length;
   const utf8 = new TextDecoder();
   const jump = r.jumpForward !== false;
+  const rng = createRng((r.seed ?? 0x5eed) >>> 0);
   let tokens = 0;
   const written: Token[] = [];
   const emitTokens = (ids: readonly number[]) => {
@@ -102,7 +107,7 @@ export async function maskedGenerate(r: MaskedRequest): Promise<{ tokens: number
     temperature: r.temperature,
     // The mask must see the whole vocabulary: a top-k cut first could leave only end-of-text.
     topK: 0,
-    ...(r.topP !== undefined ? { topP: r.topP } : {}),
+    topP: r.topP ?? 1,
     ...(r.seed !== undefined ? { seed: r.seed } : {}),
     tokenBias: bias,
     // As LlamaCompletion does by default: the last 64 tokens are punished for repeating.
@@ -117,13 +122,10 @@ export async function maskedGenerate(r: MaskedRequest): Promise<{ tokens: number
       if (r.signal.aborted) { stop = 'abort'; break; }
       let token = step.value.token;
       if (model.isEogToken(token)) {
-        // The model would end here: take the likeliest token the mask allows instead.
-        const allowed = constraint.allowed(r.maxTokens - tokens, vocabSize);
-        let best = -1;
-        let bestP = -1;
-        for (const [id, p] of step.value.probabilities) if (id < vocabSize && allowed[id] && p > bestP) { best = id; bestP = p; }
-        if (best < 0) { stop = 'off-mask'; break; }
-        token = best as Token;
+        // The model would end here: draw again among the tokens the mask allows.
+        const redrawn = redraw(step.value.probabilities, constraint.allowed(r.maxTokens - tokens, vocabSize), r.temperature, rng);
+        if (redrawn === undefined) { stop = 'off-mask'; break; }
+        token = redrawn;
       }
       // Rarely a token misses the newest mask: stop there and let the caller close the object.
       if (!constraint.tryAccept(token)) { stop = 'off-mask'; break; }
@@ -143,4 +145,14 @@ export async function maskedGenerate(r: MaskedRequest): Promise<{ tokens: number
     await gen.return(undefined);
   }
   return { tokens, stop };
+}
+
+/** A token drawn from `probabilities` without the ones not allowed (the likeliest at temperature 0). */
+function redraw(probabilities: ReadonlyMap<Token, number>, allowed: Uint8Array, temperature: number, rng: () => number): Token | undefined {
+  const options = [...probabilities].filter(([id, p]) => id < allowed.length && allowed[id] && p > 0);
+  if (!options.length) return undefined;
+  if (temperature <= 0) return options.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  let x = rng() * options.reduce((a, [, p]) => a + p, 0);
+  for (const [id, p] of options) if ((x -= p) <= 0) return id;
+  return options.at(-1)![0];
 }

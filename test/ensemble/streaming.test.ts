@@ -13,7 +13,7 @@ import { ImprovEngine } from '../../hub/ensemble/improv.ts';
 import { realClock } from '../../hub/ensemble/clock.ts';
 import { SimPerformer } from '../../hub/ensemble/sim-performer.ts';
 import { MemoryBank } from '../../hub/ensemble/memory.ts';
-import { firstClause, partialTurn } from '../../hub/ensemble/stream-clause.ts';
+import { firstClause, partialTurn, nextChunk, LineChunker, type LineChunk } from '../../hub/ensemble/stream-clause.ts';
 import { LineParts } from '../../edge/line-parts.ts';
 import { bladeCast, crossingSpec } from './helpers.ts';
 
@@ -29,6 +29,43 @@ describe('first clause of a partial line', () => {
   it('reads the fields of a partial JSON turn, escapes undone', () => {
     expect(partialTurn('{"speaker":"KENZAKI","line":"He said \\"go\\", then')).toEqual({ line: 'He said "go", then' });
     expect(partialTurn('{"speaker":"K","line":"Go.","emotion":"joy","intensity":0.4,"gesture":"none"')).toMatchObject({ emotion: 'joy', intensity: 0.4, line: 'Go.' });
+  });
+});
+
+describe('speakable chunks of a line being written', () => {
+  it('cuts at a short natural break, or after a few words of a clause that runs on', () => {
+    expect(nextChunk('We cross the river tonight, before', true)).toBe('We cross the river tonight,');
+    // No break yet: the first chunk goes after four whole words, later ones after six.
+    expect(nextChunk('We cross the river tonight and', true)).toBe('We cross the river');
+    expect(nextChunk('We cross the river tonight and', false)).toBeNull();
+    expect(nextChunk('We cross the river tonight and then', false)).toBe('We cross the river tonight and');
+    expect(nextChunk('We cross the rive', true)).toBeNull(); // a word still being written
+    expect(nextChunk('Go, go on and on', true)).toBe('Go, go on and'); // "Go," is too short a clause
+    // Never inside a Japanese clause (its reading would break).
+    expect(nextChunk('まだ夜は長いよ行こうか', true)).toBeNull();
+  });
+
+  it('gives each chunk once, in order, and the rest of the line the moment it closes', () => {
+    const raw = '{"speaker":"Kenzaki","line":"We cross the river tonight, before the ice breaks under the carts, or never.","emotion":"fear","intensity":0.8,"gesture":"none"}';
+    const closeAt = raw.indexOf('","emotion"') + 1;
+    const chunker = new LineChunker();
+    const got: { at: number; c: LineChunk }[] = [];
+    for (let i = 1; i <= raw.length; i++) for (const c of chunker.feed(raw.slice(0, i))) got.push({ at: i, c });
+    expect(got.map((g) => g.c.text).join(' ')).toBe('We cross the river tonight, before the ice breaks under the carts, or never.');
+    expect(got.map((g) => g.c.index)).toEqual(got.map((_, i) => i));
+    expect(got.length).toBeGreaterThanOrEqual(3);
+    expect(got.filter((g) => g.c.last).map((g) => g.at)).toEqual([closeAt]);
+    // The first chunk was out long before the line was complete; all are spoken alike.
+    expect(got[0]!.at).toBeLessThan(raw.indexOf('before'));
+    expect(new Set(got.map((g) => g.c.emotion)).size).toBe(1);
+  });
+
+  it('does not stream a line that is complete before its first chunk', () => {
+    const chunker = new LineChunker();
+    const raw = '{"speaker":"K","line":"Go now.","emotion":"fear"';
+    const got: LineChunk[] = [];
+    for (let i = 1; i <= raw.length; i++) got.push(...chunker.feed(raw.slice(0, i)));
+    expect(got).toEqual([]);
   });
 });
 

@@ -3,7 +3,8 @@
  * structured turn (parsed, repaired or regenerated); the stage performs it. With lookahead the
  * next turn is generated while the current one is performed. A character whose turn is not ready
  * when it is due gets a filler (the node's "think" gesture, or a short filler line) and then, past
- * its latency budget, a fallback line: the stage never waits in silence for the model.
+ * its latency budget, a fallback line (fallback-lines.ts): the stage never waits in silence for
+ * the model. With streaming, a line is performed in parts while it is written (streamed-line.ts).
  */
 import type { TextBackend, PromptStyle } from './backend.ts';
 import { completeText } from './backend.ts';
@@ -12,34 +13,20 @@ import { nodeGesture, type Character } from './character.ts';
 import { Director, type ImprovSpec, type NextSpeaker, type Beat, type MustSay } from './director.ts';
 import type { MemoryBank } from './memory.ts';
 import { isRepeatOf } from './language.ts';
-import { baseLanguage } from './words.ts';
 import { turnPrompt } from './prompt.ts';
 import { structuralCheck, turnResponseSchema } from './turn-schema.ts';
 import { parseTurn, TurnStats, type Turn, type ParseStatus } from './turn.ts';
 import { inferEmotion, normalizeEmotion, EMOTION_GESTURE } from './emotion.ts';
 import { readStreaming, type LineChunk } from './stream-clause.ts';
+import { fallbackTurn } from './fallback-lines.ts';
+import { raceUntil } from './race-until.ts';
+import type { Performer } from './performer.ts';
+import type { TurnRecord, ImprovRecord } from './improv-record.ts';
 import { StreamedLine } from './streamed-line.ts';
 
-/** What performs turns: the hub's stage (MQTT to nodes) or a simulated one. */
-export interface Performer {
-  /**
-   * Performs a line (and its gesture); resolves when it is over. The parts of a streamed line may
-   * come before the part before them is over: they are spoken in order, each as soon as the one
-   * before it ends.
-   */
-  perform(p: { character: Character; turn: Turn; gesture?: string; scene: string; part?: LinePart }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }>;
-  /** Starts a short filler (a "think" gesture or a filler line); resolves when it started, with when it ends. */
-  filler(p: { character: Character; scene: string }, signal?: AbortSignal): Promise<{ startedAt: number; endsAt: number; kind: 'gesture' | 'line' } | null>;
-  /** The node gestures a character's node has (its capability manifest); null if unknown. */
-  gestures(character: Character): readonly string[] | null;
-}
-
-/**
- * A streamed line is performed in parts, each speakable chunk as soon as the model wrote it
- * (streamed-line.ts). `line` ties the parts together (the transcript keeps one line); `last`
- * marks the final part.
- */
-export interface LinePart { line: string; index: number; last: boolean }
+// The stage interface and the records live in their own modules; importers of this one keep working.
+export type { Performer, LinePart } from './performer.ts';
+export type { TurnRecord, ImprovRecord } from './improv-record.ts';
 
 export interface ImprovOptions {
   /** Generate upcoming turns while the current one is performed (default true). */
@@ -71,50 +58,6 @@ export interface ImprovOptions {
   stream?: boolean;
 }
 
-export interface TurnRecord {
-  index: number;
-  speaker: string;
-  line: string;
-  emotion: string;
-  intensity: number;
-  gesture?: string;
-  source: 'model' | 'must-say' | 'scripted' | 'fallback';
-  reason: NextSpeaker['reason'];
-  /** Parse outcome of the first model attempt (pass@1); absent when no model was asked. */
-  firstStatus?: ParseStatus;
-  firstRightSpeaker?: boolean;
-  /** The first answer was one JSON object of the turn schema as given (constrained turns only). */
-  firstStructural?: boolean;
-  /** Performed in parts while it was being generated (streaming). */
-  streamed?: boolean;
-  /** Streamed lines: how many parts, and the longest silence between two of them (dead air inside the line). */
-  parts?: number;
-  midLineGapMs?: number;
-  /** When the whole turn was written (streamed turns: later than startedAt). */
-  readyAt?: number;
-  attempts: number;
-  genMs: number;
-  deadAirMs: number;
-  waitedMs: number;
-  filler?: 'gesture' | 'line';
-  beat?: string;
-  startedAt: number;
-  endedAt: number;
-}
-
-export interface ImprovRecord {
-  scene: string;
-  premise: string;
-  onStage: string[];
-  turns: TurnRecord[];
-  beats: string[];
-  beatsHit: string[];
-  endedBy: 'beats' | 'max-turns' | 'max-minutes' | 'aborted';
-  stats: Record<string, number>;
-  startedAt: number;
-  endedAt: number;
-}
-
 interface Generated {
   turn: Turn;
   source: TurnRecord['source'];
@@ -139,23 +82,6 @@ export interface ImprovDeps {
   /** Curator mode: the operator approves, vetoes or asks to regenerate each line the model writes. */
   curate?: (line: { character: string; text: string; emotion?: string }) => Promise<'approved' | 'vetoed' | 'regenerate'>;
 }
-
-const FALLBACK: Record<string, string[]> = {
-  decision: ['Enough. We decide now.', 'I have heard enough. We act.', 'Then it is settled. Move.'],
-  analysis: ['Let me weigh that once more.', 'The numbers do not lie. Careful.', 'Hm. That changes the odds.'],
-  intelligence: ['I will find out more.', 'Wait, I heard something about that.', 'There is more to this. I can feel it.'],
-  coordination: ['Let us hear each other out.', 'Steady, everyone. One at a time.', 'We are stronger together.'],
-  other: ['Hm. Go on.', 'I am listening.', 'Say that again?'],
-};
-
-/** The same, for Japanese characters (original text). */
-const FALLBACK_JA: Record<string, string[]> = {
-  decision: ['もういい。今決める。', '話は十分聞いた。動くぞ。', 'それで決まりだ。行こう。'],
-  analysis: ['もう一度だけ量らせて。', '数字は嘘をつかない。慎重に。', 'ふむ。それで見込みが変わる。'],
-  intelligence: ['もっと調べてくる。', '待って、そのことで何か聞いた。', 'まだ何かある。そんな気がする。'],
-  coordination: ['みんなの話を聞こう。', '落ち着いて、一人ずつ。', '一緒なら強くなれる。'],
-  other: ['うん、続けて。', '聞いているよ。', 'もう一度言って？'],
-};
 
 export class ImprovEngine {
   readonly stats: TurnStats;
@@ -437,17 +363,9 @@ export class ImprovEngine {
   }
 
   private fallbackTurn(ch: Character, director: Director, n: number): Turn {
-    const beat = director.nextBeat;
-    if (beat?.line && beat.line.character === ch.id) {
-      const e = inferEmotion(beat.line.text);
-      return { speaker: ch.id, line: beat.line.text, emotion: e.emotion, intensity: e.intensity };
-    }
-    const banks = baseLanguage(ch.persona.language) === 'ja' ? FALLBACK_JA : FALLBACK;
-    const bank = banks[ch.role ?? 'other'] ?? banks.other!;
-    const line = bank[n % bank.length]!;
-    const e = inferEmotion(line);
-    return { speaker: ch.id, line, emotion: e.emotion, intensity: e.intensity };
+    return fallbackTurn(ch, director.nextBeat, n);
   }
+
 
   private semanticGestures(ch: Character): string[] {
     const have = this.d.performer.gestures(ch);
@@ -476,23 +394,6 @@ export class ImprovEngine {
 function deadAir(prevEnd: number, fillerStart: number | undefined, lineStart: number): number {
   const next = fillerStart !== undefined ? Math.min(fillerStart, lineStart) : lineStart;
   return Math.max(0, next - prevEnd);
-}
-
-/** Resolves with the value if `p` settles before `until` (clock time), else null. */
-async function raceUntil<T>(p: Promise<T>, clock: EnsembleClock, until: number, signal?: AbortSignal): Promise<T | null> {
-  let done = false;
-  let value: T | null = null;
-  let error: unknown = null;
-  const ctl = new AbortController();
-  const watched = p.then((v) => { done = true; value = v; ctl.abort('ready'); }, (e) => { done = true; error = e; ctl.abort('failed'); });
-  const onAbort = () => ctl.abort('aborted');
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const wait = until - clock.now();
-  if (wait > 0 && !done) await clock.sleep(wait, ctl.signal).catch(() => undefined);
-  else await Promise.race([watched, Promise.resolve()]);
-  signal?.removeEventListener('abort', onAbort);
-  if (error && !(error instanceof Error && error.name === 'AbortError')) throw error;
-  return done ? value : null;
 }
 
 function normLine(s: string): string {

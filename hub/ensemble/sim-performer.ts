@@ -7,7 +7,7 @@
 import { speechDurationMs } from '../../protocol/speech-rate.ts';
 import type { EnsembleClock } from './clock.ts';
 import { nodeGesture, type Character } from './character.ts';
-import type { LinePart, Performer } from './improv.ts';
+import type { LinePart, Performer } from './performer.ts';
 import type { Turn } from './turn.ts';
 
 export interface Performed { kind: 'line' | 'filler-gesture' | 'filler-line'; character: string; text?: string; emotion?: string; gesture?: string; scene: string; startedAt: number; endedAt: number; part?: LinePart }

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { CueT, CueAckT } from '../../protocol/index.ts';
 import type { Hub } from '../hub.ts';
 import { nodeGesture, type Character } from './character.ts';
-import type { LinePart, Performer } from './improv.ts';
+import type { LinePart, Performer } from './performer.ts';
 import type { Turn } from './turn.ts';
 import { realClock } from './clock.ts';
 import { fillerLines } from './sim-performer.ts';

@@ -8,7 +8,7 @@
  */
 import type { Character } from './character.ts';
 import type { EnsembleClock } from './clock.ts';
-import type { Performer } from './improv.ts';
+import type { Performer } from './performer.ts';
 import type { LineChunk } from './stream-clause.ts';
 import { normalizeEmotion, type Emotion } from './emotion.ts';
 

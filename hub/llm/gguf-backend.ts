@@ -1,7 +1,9 @@
 /**
  * The hub's GGUF backend: llama.cpp in the hub's own process through node-llama-cpp (pinned
  * 3.21.1). CPU or GPU (CUDA, Metal, Vulkan) by configuration. A request with a responseSchema
- * is decoded under a JSON-schema grammar, so the answer is always one object of that schema.
+ * is always answered with one object of that schema: token-masked decoding with jump-forward for
+ * byte-level vocabularies (gguf-masked.ts, public API only), llama.cpp's JSON-schema grammar for
+ * the others.
  * The model loads once, with progress in the log; requests run one at a time on one sequence
  * (llama.cpp reuses the prompt prefix the previous request left in the KV cache).
  */

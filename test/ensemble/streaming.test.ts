@@ -1,8 +1,9 @@
 /**
- * Streaming to the stage: a constrained turn's first clause is performed while the model is still
- * writing the rest (kuroko-tiny's GGUF export through llama.cpp, throttled, on the real clock,
- * with the simulated performer); the record keeps one line. And the node side: parts of a line
- * are journaled as one transcript line.
+ * Streaming to the stage: a constrained turn's line is cut into speakable chunks as it is written
+ * and performed part by part while the model is still writing the rest (kuroko-tiny's GGUF export
+ * through llama.cpp, throttled, on the real clock, with the simulated performer); the record keeps
+ * one line. And the node side: parts of a line are journaled as one transcript line (the order in
+ * which a node speaks them: test/edge/cue-executor.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -78,7 +79,7 @@ describe('streamed turns, kuroko-tiny GGUF at 20 tokens/s', () => {
   }, 60_000);
   afterAll(async () => { await backend?.close?.(); });
 
-  it('performs the first clause before the turn is complete, then the rest, and records one line', async () => {
+  it('performs the first chunk before the turn is complete, then the rest in order, and records one line', async () => {
     const cast = bladeCast().map((c) => ({ ...c, latencyBudgetMs: 600_000 }));
     const performer = new SimPerformer(realClock, { msPerChar: 10 });
     const engine = new ImprovEngine({ cast, backend, clock: realClock, performer, memories: new MemoryBank() }, { seed: 3, fillers: false, stream: true, style: 'play' });
@@ -88,6 +89,10 @@ describe('streamed turns, kuroko-tiny GGUF at 20 tokens/s', () => {
     for (const t of streamed) {
       const parts = performer.log.filter((l) => l.part && l.startedAt >= t.startedAt - 1 && l.endedAt <= t.endedAt + 1);
       expect(parts[0]!.part).toMatchObject({ index: 0, last: false });
+      expect(parts.map((p) => p.part!.index)).toEqual(parts.map((_, i) => i));
+      expect(parts.length).toBe(t.parts);
+      // One after the other, never over each other.
+      for (let i = 1; i < parts.length; i++) expect(parts[i]!.startedAt).toBeGreaterThanOrEqual(parts[i - 1]!.endedAt);
       // One line in the record: the parts joined.
       expect(t.line).toBe(parts.map((p) => p.text).join(' '));
       // The first part started before the whole answer was written.

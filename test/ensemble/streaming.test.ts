@@ -17,6 +17,8 @@ import { MemoryBank } from '../../hub/ensemble/memory.ts';
 import { firstClause, partialTurn, nextChunk, LineChunker, type LineChunk } from '../../hub/ensemble/stream-clause.ts';
 import { LineParts } from '../../edge/line-parts.ts';
 import { bladeCast, crossingSpec } from './helpers.ts';
+import { HubStage } from '../../hub/ensemble/stage.ts';
+import { startStage, waitFor, type Stage } from '../helpers/stage.ts';
 
 describe('first clause of a partial line', () => {
   it('waits for a clause that is complete and long enough', () => {
@@ -119,4 +121,28 @@ describe('node transcript of a line in parts', () => {
     parts.spoken({ ...base, text: 'Agreed.' });
     expect(out.map((l) => l.text)).toEqual(['We cross tonight,', 'Agreed.']);
   });
+});
+
+describe('streamed parts through the hub and a node (embedded broker, edge process, sim voice)', () => {
+  let stage: Stage;
+  beforeAll(async () => { stage = await startStage(); }, 180_000);
+  afterAll(async () => { await stage?.stop(); });
+
+  it('a part sent while the one before is spoken waits for it, then follows at once; the transcript keeps one line', async () => {
+    const hub = new HubStage(stage.hub);
+    const c = bladeCast().find((x) => x.node === stage.show.cast[0]!.node)!;
+    const turn = { speaker: c.id, emotion: 'determined' as const, intensity: 0.6 };
+    // Both parts leave the hub together, as a fast model writes them; the first lasts ~1.9 s.
+    const first = hub.perform({ character: c, turn: { ...turn, line: 'We cross the river tonight,' }, scene: 'crossing', part: { line: 'streamed-1', index: 0, last: false } });
+    const second = hub.perform({ character: c, turn: { ...turn, line: 'or never.' }, scene: 'crossing', part: { line: 'streamed-1', index: 1, last: true } });
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.endedAt - a.startedAt).toBeGreaterThan(1000);
+    expect(b.startedAt).toBeGreaterThanOrEqual(a.endedAt - 50); // acks travel: a little slack, never overlap by a part
+    expect(b.startedAt - a.endedAt).toBeLessThan(400); // no cue lead between the parts
+    expect(b.endedAt).toBeGreaterThan(b.startedAt + 300);
+    const line = await waitFor('the transcript line', () => stage.hub.transcript.find((l) => l.text.startsWith('We cross the river tonight,')));
+    expect(line.text).toBe('We cross the river tonight, or never.');
+    expect(stage.hub.transcript.filter((l) => l.text === 'or never.')).toEqual([]);
+    hub.close();
+  }, 60_000);
 });

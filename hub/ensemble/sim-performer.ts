@@ -63,9 +63,12 @@ export class SimPerformer implements Performer {
     const startedAt = this.clock.now();
     // A part is a piece of one utterance: no shortest-line floor (that is for a whole line).
     const ms = this.lineMs(p.turn.line, p.character.persona.language, p.part ? 0 : undefined);
-    this.log.push({ kind: 'line', character: p.character.id, text: p.turn.line, emotion: p.turn.emotion, ...(p.gesture ? { gesture: p.gesture } : {}), scene: p.scene, startedAt, endedAt: startedAt + ms, ...(p.part ? { part: p.part } : {}) });
+    const entry: Performed = { kind: 'line', character: p.character.id, text: p.turn.line, emotion: p.turn.emotion, ...(p.gesture ? { gesture: p.gesture } : {}), scene: p.scene, startedAt, endedAt: startedAt + ms, ...(p.part ? { part: p.part } : {}) };
+    this.log.push(entry);
     await this.clock.sleep(ms, signal);
-    return { startedAt, endedAt: this.clock.now() };
+    // On the real clock a timer may fire a little early or late: the log keeps when it really ended.
+    entry.endedAt = this.clock.now();
+    return { startedAt, endedAt: entry.endedAt };
   }
 
   async filler(p: { character: Character; scene: string }): Promise<{ startedAt: number; endsAt: number; kind: 'gesture' | 'line' }> {

@@ -5,6 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { LineParts } from './line-parts.ts';
+import { PartOrder } from './part-order.ts';
 import type { CueT, CueAckStatusT, TranscriptLineT } from '../protocol/index.ts';
 import type { ProfileT } from '../firmware-config/profile-schema.ts';
 import type { SpeechEngine } from './voice/types.ts';
@@ -45,6 +46,8 @@ export class CueExecutor {
   private readonly kinds = new Map<string, CueT['kind']>();
   /** Streamed lines: spoken part by part, journaled once (edge/line-parts.ts). */
   private readonly lineParts = new LineParts((line) => this.deps.sink.transcript(line));
+  /** Streamed lines: each part spoken when the part before it ends (edge/part-order.ts). */
+  private readonly partOrder = new PartOrder();
   readonly duplicatesDropped = { count: 0 };
 
   constructor(
@@ -146,7 +149,7 @@ export class CueExecutor {
     const { sink, motion, gate } = this.deps;
     const started = (durationMs: number) => sink.ack(cue.id, 'started', { durationMs });
     switch (cue.kind) {
-      case 'line': return performLine(cue, { ...this.deps, lineParts: this.lineParts }, signal, started);
+      case 'line': return performLine(cue, { ...this.deps, lineParts: this.lineParts, partOrder: this.partOrder }, signal, started);
       case 'motion':
       case 'gesture': return motion.performCue(cue, signal, started);
       case 'light': return performLight(cue, gate, signal, started);

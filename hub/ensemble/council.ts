@@ -11,7 +11,7 @@ import { completeText } from './backend.ts';
 import type { EnsembleClock } from './clock.ts';
 import { DEFAULT_LATENCY_BUDGET_MS, type Character, type AnalysisDepth } from './character.ts';
 import type { MemoryBank } from './memory.ts';
-import type { Performer } from './improv.ts';
+import type { Performer } from './performer.ts';
 import { councilPrompt } from './prompt.ts';
 import { parseTurn, TurnStats, type Turn } from './turn.ts';
 import { turnResponseSchema } from './turn-schema.ts';

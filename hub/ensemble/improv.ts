@@ -3,7 +3,8 @@
  * structured turn (parsed, repaired or regenerated); the stage performs it. With lookahead the
  * next turn is generated while the current one is performed. A character whose turn is not ready
  * when it is due gets a filler (the node's "think" gesture, or a short filler line) and then, past
- * its latency budget, a fallback line: the stage never waits in silence for the model.
+ * its latency budget, a fallback line (fallback-lines.ts): the stage never waits in silence for
+ * the model. With streaming, a line is performed in parts while it is written (streamed-line.ts).
  */
 import type { TextBackend, PromptStyle } from './backend.ts';
 import { completeText } from './backend.ts';
@@ -12,32 +13,20 @@ import { nodeGesture, type Character } from './character.ts';
 import { Director, type ImprovSpec, type NextSpeaker, type Beat, type MustSay } from './director.ts';
 import type { MemoryBank } from './memory.ts';
 import { isRepeatOf } from './language.ts';
-import { baseLanguage } from './words.ts';
 import { turnPrompt } from './prompt.ts';
 import { structuralCheck, turnResponseSchema } from './turn-schema.ts';
 import { parseTurn, TurnStats, type Turn, type ParseStatus } from './turn.ts';
 import { inferEmotion, normalizeEmotion, EMOTION_GESTURE } from './emotion.ts';
-import { readStreaming } from './stream-clause.ts';
+import { readStreaming, type LineChunk } from './stream-clause.ts';
+import { fallbackTurn } from './fallback-lines.ts';
+import { raceUntil } from './race-until.ts';
+import type { Performer } from './performer.ts';
+import type { TurnRecord, ImprovRecord } from './improv-record.ts';
+import { StreamedLine } from './streamed-line.ts';
 
-/** What performs turns: the hub's stage (MQTT to nodes) or a simulated one. */
-export interface Performer {
-  /** Performs a line (and its gesture); resolves when it is over. */
-  perform(p: { character: Character; turn: Turn; gesture?: string; scene: string; part?: LinePart }, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }>;
-  /** Starts a short filler (a "think" gesture or a filler line); resolves when it started, with when it ends. */
-  filler(p: { character: Character; scene: string }, signal?: AbortSignal): Promise<{ startedAt: number; endsAt: number; kind: 'gesture' | 'line' } | null>;
-  /** The node gestures a character's node has (its capability manifest); null if unknown. */
-  gestures(character: Character): readonly string[] | null;
-}
-
-/**
- * A streamed line is performed in parts: the first complete clause as soon as the model wrote
- * it, the rest when the turn is complete. `line` ties the parts together (the transcript keeps
- * one line); `last` marks the final part.
- */
-export interface LinePart { line: string; index: number; last: boolean }
-
-/** What a streamed turn has written so far, once its first clause is complete. */
-interface EarlyClause { text: string; emotion: string; intensity: number; gesture?: string }
+// The stage interface and the records live in their own modules; importers of this one keep working.
+export type { Performer, LinePart } from './performer.ts';
+export type { TurnRecord, ImprovRecord } from './improv-record.ts';
 
 export interface ImprovOptions {
   /** Generate upcoming turns while the current one is performed (default true). */
@@ -61,52 +50,12 @@ export interface ImprovOptions {
    */
   constrained?: boolean;
   /**
-   * Streaming to the stage (constrained turns only): the first complete clause of a line is
-   * performed as soon as it is generated, the rest following, so a slow model starts speaking
-   * early. A streamed turn is never regenerated (its start has been heard). Default false.
+   * Streaming to the stage (constrained turns only): a line is performed in parts, its first
+   * short natural break as soon as it is generated and each following chunk as it is written, so
+   * a slow model starts speaking early. A streamed turn is never regenerated (its start has been
+   * heard). Default false.
    */
   stream?: boolean;
-}
-
-export interface TurnRecord {
-  index: number;
-  speaker: string;
-  line: string;
-  emotion: string;
-  intensity: number;
-  gesture?: string;
-  source: 'model' | 'must-say' | 'scripted' | 'fallback';
-  reason: NextSpeaker['reason'];
-  /** Parse outcome of the first model attempt (pass@1); absent when no model was asked. */
-  firstStatus?: ParseStatus;
-  firstRightSpeaker?: boolean;
-  /** The first answer was one JSON object of the turn schema as given (constrained turns only). */
-  firstStructural?: boolean;
-  /** Performed in parts while it was being generated (streaming). */
-  streamed?: boolean;
-  /** When the whole turn was written (streamed turns: later than startedAt). */
-  readyAt?: number;
-  attempts: number;
-  genMs: number;
-  deadAirMs: number;
-  waitedMs: number;
-  filler?: 'gesture' | 'line';
-  beat?: string;
-  startedAt: number;
-  endedAt: number;
-}
-
-export interface ImprovRecord {
-  scene: string;
-  premise: string;
-  onStage: string[];
-  turns: TurnRecord[];
-  beats: string[];
-  beatsHit: string[];
-  endedBy: 'beats' | 'max-turns' | 'max-minutes' | 'aborted';
-  stats: Record<string, number>;
-  startedAt: number;
-  endedAt: number;
 }
 
 interface Generated {
@@ -134,23 +83,6 @@ export interface ImprovDeps {
   curate?: (line: { character: string; text: string; emotion?: string }) => Promise<'approved' | 'vetoed' | 'regenerate'>;
 }
 
-const FALLBACK: Record<string, string[]> = {
-  decision: ['Enough. We decide now.', 'I have heard enough. We act.', 'Then it is settled. Move.'],
-  analysis: ['Let me weigh that once more.', 'The numbers do not lie. Careful.', 'Hm. That changes the odds.'],
-  intelligence: ['I will find out more.', 'Wait, I heard something about that.', 'There is more to this. I can feel it.'],
-  coordination: ['Let us hear each other out.', 'Steady, everyone. One at a time.', 'We are stronger together.'],
-  other: ['Hm. Go on.', 'I am listening.', 'Say that again?'],
-};
-
-/** The same, for Japanese characters (original text). */
-const FALLBACK_JA: Record<string, string[]> = {
-  decision: ['もういい。今決める。', '話は十分聞いた。動くぞ。', 'それで決まりだ。行こう。'],
-  analysis: ['もう一度だけ量らせて。', '数字は嘘をつかない。慎重に。', 'ふむ。それで見込みが変わる。'],
-  intelligence: ['もっと調べてくる。', '待って、そのことで何か聞いた。', 'まだ何かある。そんな気がする。'],
-  coordination: ['みんなの話を聞こう。', '落ち着いて、一人ずつ。', '一緒なら強くなれる。'],
-  other: ['うん、続けて。', '聞いているよ。', 'もう一度言って？'],
-};
-
 export class ImprovEngine {
   readonly stats: TurnStats;
   constructor(private readonly d: ImprovDeps, private readonly o: ImprovOptions = {}) {
@@ -175,7 +107,8 @@ export class ImprovEngine {
 
     // Turns generated and committed (the director and the memories know them) but not yet performed.
     const queue: { gen: Generated; plan: NextSpeaker; hit: Beat | null }[] = [];
-    type Inflight = { plan: NextSpeaker; ctl: AbortController; promise: Promise<Generated>; early?: EarlyClause };
+    // `chunks`: speakable chunks of a streamed line written but not yet sent to the stage.
+    type Inflight = { plan: NextSpeaker; ctl: AbortController; promise: Promise<Generated>; chunks: LineChunk[] };
     const st: { inflight: Inflight | null } = { inflight: null };
     let producing = true;
     let performing = false;
@@ -217,9 +150,9 @@ export class ImprovEngine {
       if (ov) { this.d.override?.clear(); nextPlan = { speaker: ov, reason: 'override' }; }
       const plan = nextPlan;
       const ctl = new AbortController();
-      const mine: Inflight = { plan, ctl, promise: null as unknown as Promise<Generated> };
-      const onEarly = (e: EarlyClause) => { if (st.inflight === mine) { mine.early = e; notify(); } };
-      mine.promise = this.generate(spec, director, plan, recentLines, ctl.signal, onEarly);
+      const mine: Inflight = { plan, ctl, promise: null as unknown as Promise<Generated>, chunks: [] };
+      const onChunk = (c: LineChunk) => { if (st.inflight === mine) { mine.chunks.push(c); notify(); } };
+      mine.promise = this.generate(spec, director, plan, recentLines, ctl.signal, onChunk);
       const promise = mine.promise;
       st.inflight = mine;
       promise.then((gen) => {
@@ -256,19 +189,24 @@ export class ImprovEngine {
         const giveUpAt = due + speaker.latencyBudgetMs;
         let fillerKind: TurnRecord['filler'];
         let fillerStart: number | undefined;
-        // A streamed line's first part, started while the rest is still being written.
-        let part: { text: string; gesture?: string; id: string; done: Promise<{ startedAt: number; endedAt: number }> } | undefined;
+        // A streamed line, begun while the rest of it is still being written, and where its chunks come from.
+        let streamed: StreamedLine | undefined;
+        let streamingFrom: Inflight | undefined;
         // Wait for the turn until it is due; then fillers; then the fallback past the budget.
         while (!queue.length && !signal?.aborted) {
-          const early = st.inflight?.plan.speaker === speaker.id ? st.inflight.early : undefined;
-          if (!part && early && clock.now() >= due) {
-            const turn0: Turn = { speaker: speaker.id, line: early.text, emotion: normalizeEmotion(early.emotion) ?? 'neutral', intensity: early.intensity, ...(early.gesture ? { gesture: early.gesture } : {}) };
-            const gesture = this.chooseGesture(speaker, turn0);
-            const id = `${spec.id}-${director.turns}-${turns.length}`;
-            part = { text: early.text, id, ...(gesture ? { gesture } : {}), done: performer.perform({ character: speaker, turn: turn0, ...(gesture ? { gesture } : {}), scene: spec.id, part: { line: id, index: 0, last: false } }, signal) };
+          const writing = st.inflight?.plan.speaker === speaker.id ? st.inflight : undefined;
+          if (!streamed && writing?.chunks.length && clock.now() >= due) {
+            const c0 = writing.chunks[0]!;
+            const gesture = this.chooseGesture(speaker, { speaker: speaker.id, line: c0.text, emotion: normalizeEmotion(c0.emotion) ?? 'neutral', intensity: c0.intensity, ...(c0.gesture ? { gesture: c0.gesture } : {}) });
+            streamed = new StreamedLine({ clock, performer, character: speaker, scene: spec.id, id: `${spec.id}-${director.turns}-${turns.length}`, ...(gesture ? { gesture } : {}), ...(signal ? { signal } : {}) });
+            streamingFrom = writing;
             performing = true;
           }
-          if (part) { await raceUntil(changed, clock, clock.now() + 60_000, signal); continue; }
+          if (streamed) {
+            for (const c of streamingFrom!.chunks.splice(0)) streamed.push(c);
+            await raceUntil(changed, clock, clock.now() + 60_000, signal);
+            continue;
+          }
           const now = clock.now();
           let until = now < due ? due : fillers ? Math.min(giveUpAt, Math.max(busyUntil + gap, now + 50)) : giveUpAt;
           if (now >= due && fillers && now >= busyUntil + gap && now < giveUpAt) {
@@ -304,28 +242,27 @@ export class ImprovEngine {
         if (signal?.aborted) { endedBy = 'aborted'; break; }
         let perf: { startedAt: number; endedAt: number };
         let spoken = turn.line;
-        if (part) {
-          // The rest of the streamed line follows its first part (a turn that fell back after the
-          // first part had been heard ends there: nothing else fits what was said).
-          const first = await part.done;
-          const rest = turn.line.startsWith(part.text) ? turn.line.slice(part.text.length).trim() : '';
-          spoken = rest ? `${part.text} ${rest}` : part.text;
-          const second = signal?.aborted || !rest ? first
-            : await performer.perform({ character: speaker, turn: { ...turn, line: rest }, scene: spec.id, part: { line: part.id, index: 1, last: true } }, signal);
-          perf = { startedAt: first.startedAt, endedAt: second.endedAt };
+        let streamedResult: Awaited<ReturnType<StreamedLine['finish']>> | undefined;
+        if (streamed) {
+          // Chunks written after the loop last looked, then what is still unsaid (a turn that fell
+          // back after its start had been heard ends there: nothing else fits what was said).
+          for (const c of streamingFrom!.chunks.splice(0)) streamed.push(c);
+          streamedResult = await streamed.finish(turn);
+          spoken = streamedResult.spoken;
+          perf = streamedResult;
         } else {
           perf = await performer.perform({ character: speaker, turn, ...(gesture ? { gesture } : {}), scene: spec.id }, signal);
         }
         performing = false;
         const rec: TurnRecord = {
           index: turns.length, speaker: speaker.id, line: spoken, emotion: turn.emotion, intensity: turn.intensity,
-          ...((part ? part.gesture : gesture) ? { gesture: part ? part.gesture : gesture } : {}), source: gen.source, reason: plan.reason,
+          ...((streamed ? streamed.gesture : gesture) ? { gesture: streamed ? streamed.gesture : gesture } : {}), source: gen.source, reason: plan.reason,
           ...(gen.firstStatus ? { firstStatus: gen.firstStatus, firstRightSpeaker: gen.firstRightSpeaker } : {}),
           ...(gen.firstStructural !== undefined ? { firstStructural: gen.firstStructural } : {}),
           attempts: gen.attempts, genMs: gen.genMs,
           deadAirMs: deadAir(turns.at(-1)?.endedAt ?? startedAt, fillerStart, perf.startedAt),
           waitedMs: Math.max(0, gen.readyAt - due),
-          ...(fillerKind ? { filler: fillerKind } : {}), ...(hit ? { beat: hit.id } : {}), ...(part ? { streamed: true, readyAt: gen.readyAt } : {}),
+          ...(fillerKind ? { filler: fillerKind } : {}), ...(hit ? { beat: hit.id } : {}), ...(streamedResult ? { streamed: true, readyAt: gen.readyAt, parts: streamedResult.parts, midLineGapMs: streamedResult.midLineGapMs } : {}),
           startedAt: perf.startedAt, endedAt: perf.endedAt,
         };
         turns.push(rec);
@@ -347,8 +284,8 @@ export class ImprovEngine {
     };
   }
 
-  private generate(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onEarly?: (e: EarlyClause) => void): Promise<Generated> {
-    const p = this.generateTurn(spec, director, plan, recent, signal, onEarly).catch((e: Error) => {
+  private generate(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onChunk?: (c: LineChunk) => void): Promise<Generated> {
+    const p = this.generateTurn(spec, director, plan, recent, signal, onChunk).catch((e: Error) => {
       if (e.name === 'AbortError' || signal.aborted) throw e;
       // A backend that fails is a miss like any other: the fallback line carries the scene.
       this.stats.fallbacks++;
@@ -360,7 +297,7 @@ export class ImprovEngine {
   }
 
   /** Produces the turn for `plan`: a must-say or scripted line as written, else the model's, checked. */
-  private async generateTurn(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onEarly?: (e: EarlyClause) => void): Promise<Generated> {
+  private async generateTurn(spec: ImprovSpec, director: Director, plan: NextSpeaker, recent: readonly string[], signal: AbortSignal, onChunk?: (c: LineChunk) => void): Promise<Generated> {
     const { clock, backend, memories } = this.d;
     const t0 = clock.now();
     const ch = director.onStage.find((c) => c.id === plan.speaker)!;
@@ -382,11 +319,11 @@ export class ImprovEngine {
         style: this.o.style ?? 'play', title: this.o.title ?? 'Kuroko', spec, speaker: ch, onStage: director.onStage,
         memory: memories.get(ch.id), now: clock.now(), steer, gestures, budgetTokens: this.o.promptTokens ?? 700, ...(retryNote ? { retryNote } : {}),
       });
-      const streamThis = !!(this.o.stream && schema && onEarly && attempt === 1);
+      const streamThis = !!(this.o.stream && schema && onChunk && attempt === 1);
       let firedEarly = false;
       const fullReq = { ...req, ...(schema ? { responseSchema: schema } : {}), maxTokens: this.o.maxTokens ?? 80, temperature: this.o.temperature ?? 0.8, seed: (this.o.seed ?? 1) * 1009 + director.turns * 31 + attempt, signal };
       const raw = streamThis
-        ? await readStreaming(backend, fullReq, (e) => { firedEarly = true; onEarly!(e); })
+        ? await readStreaming(backend, fullReq, (c) => { firedEarly = true; onChunk!(c); })
         : await completeText(backend, fullReq);
       const res = parseTurn(raw, ch, director.onStage, { continuation: (this.o.style ?? 'play') === 'play' });
       this.stats.record(res);
@@ -426,17 +363,9 @@ export class ImprovEngine {
   }
 
   private fallbackTurn(ch: Character, director: Director, n: number): Turn {
-    const beat = director.nextBeat;
-    if (beat?.line && beat.line.character === ch.id) {
-      const e = inferEmotion(beat.line.text);
-      return { speaker: ch.id, line: beat.line.text, emotion: e.emotion, intensity: e.intensity };
-    }
-    const banks = baseLanguage(ch.persona.language) === 'ja' ? FALLBACK_JA : FALLBACK;
-    const bank = banks[ch.role ?? 'other'] ?? banks.other!;
-    const line = bank[n % bank.length]!;
-    const e = inferEmotion(line);
-    return { speaker: ch.id, line, emotion: e.emotion, intensity: e.intensity };
+    return fallbackTurn(ch, director.nextBeat, n);
   }
+
 
   private semanticGestures(ch: Character): string[] {
     const have = this.d.performer.gestures(ch);
@@ -465,23 +394,6 @@ export class ImprovEngine {
 function deadAir(prevEnd: number, fillerStart: number | undefined, lineStart: number): number {
   const next = fillerStart !== undefined ? Math.min(fillerStart, lineStart) : lineStart;
   return Math.max(0, next - prevEnd);
-}
-
-/** Resolves with the value if `p` settles before `until` (clock time), else null. */
-async function raceUntil<T>(p: Promise<T>, clock: EnsembleClock, until: number, signal?: AbortSignal): Promise<T | null> {
-  let done = false;
-  let value: T | null = null;
-  let error: unknown = null;
-  const ctl = new AbortController();
-  const watched = p.then((v) => { done = true; value = v; ctl.abort('ready'); }, (e) => { done = true; error = e; ctl.abort('failed'); });
-  const onAbort = () => ctl.abort('aborted');
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const wait = until - clock.now();
-  if (wait > 0 && !done) await clock.sleep(wait, ctl.signal).catch(() => undefined);
-  else await Promise.race([watched, Promise.resolve()]);
-  signal?.removeEventListener('abort', onAbort);
-  if (error && !(error instanceof Error && error.name === 'AbortError')) throw error;
-  return done ? value : null;
 }
 
 function normLine(s: string): string {

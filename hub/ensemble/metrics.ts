@@ -49,12 +49,23 @@ export function runFigures(r: ImprovRecord): RunFigures {
     beatsHit: r.beatsHit.length,
     beats: r.beats.length,
     repetition: repetitionRate(r.turns.map((t) => t.line)),
-    deadAir: r.turns.slice(1).map((t) => t.deadAirMs),
+    deadAir: deadAirSamples(r),
     genMs: asked.map((t) => t.genMs),
     fallbacks: r.stats.fallbacks ?? 0,
     fillers: r.stats.fillers ?? 0,
     regenerated: r.stats.regenerated ?? 0,
   };
+}
+
+/**
+ * Dead air of a run, a figure a turn: the silence before its line (the first line excluded:
+ * nothing was on stage before it), or inside it, between two parts of a streamed line, if longer.
+ */
+export function deadAirSamples(r: Pick<ImprovRecord, 'turns'>): number[] {
+  const out = r.turns.slice(1).map((t) => Math.max(t.deadAirMs, t.midLineGapMs ?? 0));
+  const first = r.turns[0]?.midLineGapMs;
+  if (first) out.push(first);
+  return out;
 }
 
 export interface Prf { precision: number; recall: number; f1: number; accuracy: number; perLabel: Record<string, { p: number; r: number; f1: number; n: number }> }

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { CueT, CueAckT } from '../../protocol/index.ts';
 import type { Hub } from '../hub.ts';
 import { nodeGesture, type Character } from './character.ts';
-import type { LinePart, Performer } from './improv.ts';
+import type { LinePart, Performer } from './performer.ts';
 import type { Turn } from './turn.ts';
 import { realClock } from './clock.ts';
 import { fillerLines } from './sim-performer.ts';
@@ -26,6 +26,8 @@ export class HubStage extends EventEmitter implements Performer {
   readonly sent = new Set<string>();
   readonly refusedGestures = { count: 0 };
   private fillerN = 0;
+  /** The part last sent of each streamed line: the node speaks the next one when it is over. */
+  private readonly partTails = new Map<string, Promise<unknown>>();
   private readonly onAck = (ack: CueAckT) => this.waiters.get(ack.cue)?.({ status: ack.status, durationMs: ack.durationMs, reason: ack.reason, at: realClock.now() });
 
   constructor(private readonly hub: Hub) {
@@ -91,11 +93,19 @@ export class HubStage extends EventEmitter implements Performer {
       kind: 'line',
       params: withReading({ character: c.id, text: turn.line, emotion: turn.emotion, intensity: turn.intensity, ...(c.persona.language ? { language: c.persona.language } : {}), ...(p.part ? { part: p.part } : {}) }),
     }, true);
-    return await this.follow(cue, c, p.scene, signal);
+    if (!p.part) return await this.follow(cue, c, p.scene, signal);
+    // A part goes out now; the node holds it until the part before it is over (edge/part-order.ts),
+    // so its start is awaited only from then.
+    const before = this.partTails.get(p.part.line);
+    const done = this.follow(cue, c, p.scene, signal, before);
+    if (p.part.last) this.partTails.delete(p.part.line);
+    else this.partTails.set(p.part.line, done);
+    if (this.partTails.size > 64) this.partTails.delete(this.partTails.keys().next().value!);
+    return await done;
   }
 
-  /** Waits for a line cue's started and done acks. */
-  private follow(cue: CueT, c: Character, scene: string, signal?: AbortSignal): Promise<{ startedAt: number; endedAt: number }> {
+  /** Waits for a line cue's started and done acks (the started ack only once `after` is over). */
+  private follow(cue: CueT, c: Character, scene: string, signal?: AbortSignal, after?: Promise<unknown>): Promise<{ startedAt: number; endedAt: number }> {
     return new Promise((resolve) => {
       let startedAt: number | null = null;
       let timer: NodeJS.Timeout;
@@ -114,7 +124,8 @@ export class HubStage extends EventEmitter implements Performer {
         finish();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      arm(this.lead + 1500, 'no started ack');
+      if (after) void after.then(() => { if (startedAt === null && this.waiters.has(cue.id)) arm(this.lead + 1500, 'no started ack'); });
+      else arm(this.lead + 1500, 'no started ack');
       this.waiters.set(cue.id, (a) => {
         if (a.status === 'started') { startedAt = a.at; arm((a.durationMs ?? 0) + 3000, 'no done ack'); }
         else if (a.status === 'done') finish();

@@ -51,6 +51,11 @@ export const GgufBackendConfigSchema = Type.Object(
     promptStyle: Type.Optional(Type.Union([Type.Literal('play'), Type.Literal('json')])),
     /** Throttle the stream to this many tokens/s (rehearsing a slow hub; benchmarks). */
     tokensPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /**
+     * Token-masked decoding (byte-level vocabularies): evaluate text the schema forces as one batch
+     * instead of sampling it a token at a time (default true; false to measure what it saves).
+     */
+    jumpForward: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

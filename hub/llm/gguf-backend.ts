@@ -1,18 +1,21 @@
 /**
  * The hub's GGUF backend: llama.cpp in the hub's own process through node-llama-cpp (pinned
  * 3.21.1). CPU or GPU (CUDA, Metal, Vulkan) by configuration. A request with a responseSchema
- * is decoded under a JSON-schema grammar, so the answer is always one object of that schema.
+ * is always answered with one object of that schema: token-masked decoding with jump-forward for
+ * byte-level vocabularies (gguf-masked.ts, public API only), llama.cpp's JSON-schema grammar for
+ * the others.
  * The model loads once, with progress in the log; requests run one at a time on one sequence
  * (llama.cpp reuses the prompt prefix the previous request left in the KV cache).
  */
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import pino, { type Logger } from 'pino';
-import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaModel, LlamaCompletion, LlamaGrammar, Token } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel, LlamaCompletion, LlamaGrammar, Token } from 'node-llama-cpp';
 import { JsonConstraint, JsonSchemaMachine, VocabTrie, tokenBytesFromTokenizerJson } from '../../models/runtime/json-constraint.ts';
 import type { GgufBackendConfig } from './config.ts';
 import { playScriptPrompt } from './messages.ts';
 import { AsyncQueue } from './async-queue.ts';
+import { Pacer, maskedGenerate } from './gguf-masked.ts';
 import { BackendError, type ChatMessage, type CompletionEnd, type CompletionRequest, type TextBackend } from './types.ts';
 
 const defaultLog = pino({ name: 'kuroko-llm-gguf', level: process.env.LOG_LEVEL ?? 'info' });
@@ -21,6 +24,7 @@ interface Loaded {
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
+  sequence: LlamaContextSequence;
   completion: LlamaCompletion;
   /** The model's chat template, when its GGUF has one. */
   chatWrapper?: ChatWrapper;
@@ -83,98 +87,76 @@ export class GgufBackend implements TextBackend {
       // made a 1.35 M model ~30x slower. Leave a core to the hub (MQTT, the web page) by default.
       threads: this.config.threads ?? Math.max(1, Math.min(8, availableParallelism() - 1)),
     });
-    const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+    const sequence = context.getSequence();
+    const completion = new LlamaCompletion({ contextSequence: sequence });
     const hasTemplate = typeof model.fileInfo.metadata?.tokenizer?.chat_template === 'string';
     const chatWrapper = hasTemplate ? resolveChatWrapper(model) : undefined;
     this.log.info({ model: this.config.model, gpu: llama.gpu || 'cpu', gpuLayers: model.gpuLayers, contextSize: context.contextSize, ms: Date.now() - t0 }, 'GGUF model loaded');
-    return { llama, model, context, completion, ...(chatWrapper ? { chatWrapper } : {}) };
+    return { llama, model, context, sequence, completion, ...(chatWrapper ? { chatWrapper } : {}) };
   }
 
   async *complete(req: CompletionRequest): AsyncGenerator<string, CompletionEnd> {
     if (req.prompt === undefined && req.messages === undefined) throw new BackendError('request needs a prompt or messages', 400);
     const m = await this.load();
     const pieces = new AsyncQueue<string>();
-    const run = this.lock.then(() => this.run(m, req, pieces));
+    // Throttle to a set rate (benchmarks of a slow hub; off by default): masked decoding paces
+    // its own decoding steps (a forced run is one batch), the rest is paced a token a piece here.
+    const pacer = new Pacer(this.config.tokensPerSecond);
+    const selfPaced = !!(req.responseSchema && this.byteVocab(m));
+    const run = this.lock.then(() => { pacer.start(); return this.run(m, req, pieces, pacer); });
     this.lock = run.catch(() => undefined);
     run.then(() => pieces.end(), (e: unknown) => pieces.fail(e));
-    // Throttle to a set rate (benchmarks of a slow hub; off by default).
-    const tps = this.config.tokensPerSecond;
-    const t0 = Date.now();
-    let n = 0;
     for await (const piece of pieces) {
-      n++;
-      if (tps) {
-        const due = t0 + (n / tps) * 1000 - Date.now();
-        if (due > 0) await new Promise((r) => setTimeout(r, due));
-      }
+      if (!selfPaced) await pacer.step(1);
       yield piece;
     }
     return run;
   }
 
-  private async run(m: Loaded, req: CompletionRequest, out: AsyncQueue<string>): Promise<CompletionEnd> {
+  private async run(m: Loaded, req: CompletionRequest, out: AsyncQueue<string>, pacer: Pacer): Promise<CompletionEnd> {
     const input = req.prompt ?? this.renderChat(m, req.messages!);
-    let tokens = 0;
     const promptTokens = typeof input === 'string' ? m.model.tokenize(input, true).length : input.length;
     const { TokenBias } = await import('node-llama-cpp');
     // Byte-level vocabularies get the same token masking as the ONNX runtime (it knows the token
     // budget and never leaves the object open); the grammar serves every other model.
     const vocab = req.responseSchema ? this.byteVocab(m) : null;
     const constraint = vocab && req.responseSchema ? new JsonConstraint(this.machine(req.responseSchema), vocab.trie, vocab.bytes) : undefined;
-    const grammar = req.responseSchema && !constraint ? await this.grammar(m, req.responseSchema) : undefined;
-    const done = new AbortController();
+    if (constraint) {
+      // The budget covers the schema's fixed text and leaves room for what the model writes.
+      const maxTokens = Math.max(req.maxTokens, constraint.minBudget());
+      let tokens = typeof input === 'string' ? m.model.tokenize(input, false) : [...input];
+      const bos = m.model.tokens.bos;
+      if (m.model.tokens.shouldPrependBosToken && bos != null && tokens[0] !== bos) tokens = [bos, ...tokens];
+      const signal = req.signal ?? new AbortController().signal;
+      const res = await maskedGenerate({
+        sequence: m.sequence, model: m.model, TokenBias, input: tokens, constraint, tokenBytes: vocab!.bytes, maxTokens,
+        temperature: req.temperature ?? 0, ...(req.topP !== undefined ? { topP: req.topP } : {}), ...(req.seed !== undefined ? { seed: req.seed } : {}),
+        signal, pacer, emit: (t) => out.push(t), jumpForward: this.config.jumpForward !== false,
+      });
+      if (res.stop === 'off-mask') this.log.debug('token outside the mask: closing the answer');
+      // A model stopped early (the budget, an end it insisted on) gets its object closed.
+      if (!constraint.complete && !signal.aborted) out.push(constraint.finish());
+      return { finishReason: res.stop === 'length' ? 'length' : 'stop', promptTokens, completionTokens: res.tokens };
+    }
+    // Every other request: llama.cpp's own completion, under the JSON-schema grammar when asked.
+    let tokens = 0;
+    const grammar = req.responseSchema ? await this.grammar(m, req.responseSchema) : undefined;
     let emitted = '';
-    const signal = req.signal ? AbortSignal.any([req.signal, done.signal]) : done.signal;
-    const utf8 = new TextDecoder();
-    // The budget covers the schema's fixed text and leaves room for what the model writes.
-    const maxTokens = constraint ? Math.max(req.maxTokens, constraint.minBudget()) : req.maxTokens;
-    const eogIds = constraint ? [m.model.tokens.eos, m.model.tokens.eot].filter((t): t is Token => t != null) : [];
-    // One TokenBias, refilled each step straight in its map: TokenBias.set() tokenizes its input
-    // and skips end-of-generation tokens, too slow for a whole-vocabulary mask and unable to mask
-    // end-of-text (node-llama-cpp is pinned at 3.21.1; test/llm/constrained.test.ts fails if this breaks).
-    const bias = constraint ? new TokenBias(m.model.tokenizer) : undefined;
-    const biasMap = (bias as unknown as { _biases?: Map<Token, number> } | undefined)?._biases;
-    if (bias && !biasMap) throw new BackendError('node-llama-cpp changed TokenBias: token masking needs version 3.21.1');
-    const tokenBias = constraint ? () => {
-      const allowed = constraint.allowed(maxTokens - tokens, vocab!.bytes.length);
-      biasMap!.clear();
-      for (let id = 0; id < allowed.length; id++) if (!allowed[id]) biasMap!.set(id as Token, -Infinity);
-      for (const id of eogIds) biasMap!.set(id, -Infinity);
-      return bias!;
-    } : undefined;
     const res = await m.completion.generateCompletionWithMeta(input, {
-      maxTokens,
+      maxTokens: req.maxTokens,
       temperature: req.temperature ?? 0,
       ...(req.topP !== undefined ? { topP: req.topP } : {}),
-      // The mask must see the whole vocabulary: a top-k cut first could leave only end-of-text.
-      ...(constraint ? { topK: 0 } : {}),
       ...(req.seed !== undefined ? { seed: req.seed } : {}),
       ...(req.stop?.length && !req.responseSchema ? { customStopTriggers: req.stop } : {}),
       ...(grammar ? { grammar } : {}),
-      ...(tokenBias ? { tokenBias } : {}),
-      signal,
+      ...(req.signal ? { signal: req.signal } : {}),
       stopOnAbortSignal: true,
-      onToken: (t) => {
-        tokens += t.length;
-        if (!constraint) return;
-        // Under the mask the text is the accepted bytes (a token sampled after the object closed is dropped).
-        for (const id of t) {
-          if (constraint.complete) break;
-          // Rarely llama.cpp samples once more before reporting the last token, so a token may
-          // miss the newest mask: stop there and let finish() close the object.
-          if (!constraint.tryAccept(id)) { this.log.debug({ id }, 'token outside the mask: closing the answer'); done.abort('off-mask'); break; }
-          const piece = utf8.decode(vocab!.bytes[id]!, { stream: true });
-          if (piece) out.push(piece);
-        }
-        if (constraint.complete) done.abort('complete');
-      },
-      onTextChunk: (text) => { if (text && !constraint) { emitted += text; out.push(text); } },
+      onToken: (t) => { tokens += t.length; },
+      onTextChunk: (text) => { if (text) { emitted += text; out.push(text); } },
     });
     const reason = res.metadata.stopReason;
     // Text still held back when generation stopped (llama.cpp holds what might start a stop trigger).
-    if (!constraint && res.response.length > emitted.length && res.response.startsWith(emitted)) out.push(res.response.slice(emitted.length));
-    // An end-of-text token cannot be masked in llama.cpp: a model that ended early gets its object closed.
-    if (constraint && !constraint.complete && !req.signal?.aborted) out.push(constraint.finish());
+    if (res.response.length > emitted.length && res.response.startsWith(emitted)) out.push(res.response.slice(emitted.length));
     return { finishReason: reason === 'maxTokens' ? 'length' : 'stop', promptTokens, completionTokens: tokens };
   }
 

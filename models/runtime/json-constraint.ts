@@ -226,10 +226,62 @@ export class JsonConstraint implements TokenConstraint {
     return this.machine.left(this.machine.start()) + room;
   }
 
-  /** allowed[id] = 1 for every token that can come next within the token budget. */
+  /**
+   * The bytes the schema forces next, whatever the model would say (`","emotion":"`, the rest of
+   * an enum value once its first letters tell it apart): empty where the model has a choice.
+   */
+  forcedBytes(max = 64): number[] {
+    const out: number[] = [];
+    let s = this.state;
+    while (out.length < max && !this.machine.isComplete(s)) {
+      let only = -1;
+      for (let b = 0; b < 256; b++) {
+        if (!this.machine.step(s, b)) continue;
+        if (only >= 0) return out;
+        only = b;
+      }
+      if (only < 0) break;
+      out.push(only);
+      s = this.machine.step(s, only)!;
+    }
+    return out;
+  }
+
+  /**
+   * The forced bytes as tokens, longest first (at most `max` tokens; ids below `size`): what a
+   * backend may evaluate in one batch instead of sampling one at a time (jump-forward decoding).
+   */
+  forcedTokens(max = 64, size = this.tokenBytes.length): number[] {
+    const forced = this.forcedBytes();
+    const out: number[] = [];
+    for (let at = 0; at < forced.length && out.length < max;) {
+      let node: TrieNode | undefined = this.trie.root;
+      let best: number | undefined;
+      let len = 0;
+      for (let i = at; i < forced.length; i++) {
+        node = node.next.get(forced[i]!);
+        if (!node) break;
+        const id = node.ids.find((x) => x < size);
+        if (id !== undefined) { best = id; len = i - at + 1; }
+      }
+      if (best === undefined) break;
+      out.push(best);
+      at += len;
+    }
+    return out;
+  }
+
+  /**
+   * allowed[id] = 1 for every token that can come next within the token budget. Where the schema
+   * forces the next bytes, only the longest token spelling them is allowed: left free, a small
+   * model spells `{"speaker":"` a byte or two at a time (measured: 25 tokens for 30 forced bytes
+   * on kuroko-tiny), and every token is a decoding step a slow hub model pays for.
+   */
   allowed(tokensLeft: number, size: number): Uint8Array {
     const allowed = new Uint8Array(size);
     const budget = tokensLeft - 1; // bytes may remain after this token, each at most one token
+    const best = this.forcedTokens(1, size)[0];
+    if (best !== undefined) { allowed[best] = 1; return allowed; }
     const walk = (node: TrieNode, s: State) => {
       for (const [b, child] of node.next) {
         const n = this.machine.step(s, b);

@@ -6,7 +6,7 @@
  * without lookahead and with it; then with lookahead plus fillers and the latency budget.
  *
  *   npm run bench:ensemble [-- --turns 200] [--latencies 250,500,1000,1500,2000,2250,2500,3000,4000] [--fault-rate 0.1]
- *   npm run bench:ensemble -- --backend gguf [--tps 10,5] [--turns 12]   (a real model: see ensemble-real.ts)
+ *   npm run bench:ensemble -- --backend gguf [--tps 10,20] [--turns 12]   (a real model: see ensemble-real.ts)
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { ImprovEngine } from '../../hub/ensemble/improv.ts';
 import { percentile } from '../../hub/ensemble/metrics.ts';
 import type { ImprovSpec } from '../../hub/ensemble/director.ts';
 
-const { values } = parseArgs({ options: { backend: { type: 'string' }, tps: { type: 'string', default: '10,5' }, turns: { type: 'string', default: '200' }, latencies: { type: 'string', default: '250,500,1000,1500,2000,2250,2500,3000,4000' }, 'fault-rate': { type: 'string', default: '0.1' }, seed: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { backend: { type: 'string' }, tps: { type: 'string', default: '10,20' }, turns: { type: 'string', default: '200' }, latencies: { type: 'string', default: '250,500,1000,1500,2000,2250,2500,3000,4000' }, 'fault-rate': { type: 'string', default: '0.1' }, seed: { type: 'string', default: '1' } } });
 if (values.backend && values.backend !== 'mock') {
   const { benchRealBackend } = await import('./ensemble-real.ts');
   await benchRealBackend({ backend: values.backend, tps: values.tps!.split(',').map(Number), turns: values.turns === '200' ? 12 : Number(values.turns), seed: Number(values.seed) });

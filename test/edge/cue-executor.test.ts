@@ -112,4 +112,33 @@ describe('cue executor', () => {
     expect(clock.offsetMs).toBe(-1200);
     expect(performance.now()).toBeGreaterThan(0);
   });
+
+  it('speaks the parts of a streamed line in order, each when the one before ends, and journals one line', async () => {
+    const { ex, clock, acks, lines } = rig();
+    // Both parts arrive at once (the hub sends each as soon as it is written): the second waits
+    // for the first (40 characters at 5 ms = 200 ms) instead of talking over it.
+    const a = cue(clock, 'line', { character: 'kenzaki', text: 'We cross the river tonight, before dawn,', part: { line: 'l1', index: 0, last: false } }, 30);
+    const b = cue(clock, 'line', { character: 'kenzaki', text: 'or we never cross at all.', part: { line: 'l1', index: 1, last: true } }, 40);
+    ex.receive(a);
+    ex.receive(b);
+    await settle(600);
+    const at = (id: string, status: string) => acks.find((x) => x.cue === id && x.status === status)!.at;
+    expect(at(b.id, 'started')).toBeGreaterThanOrEqual(at(a.id, 'done') - 2);
+    // Back to back: no cue lead between them.
+    expect(at(b.id, 'started') - at(a.id, 'done')).toBeLessThan(40);
+    expect(lines).toEqual(['We cross the river tonight, before dawn, or we never cross at all.']);
+  });
+
+  it('a stop ends a part still waiting for the one before it', async () => {
+    const { ex, clock, acks } = rig();
+    const a = cue(clock, 'line', { character: 'kenzaki', text: 'We cross the river tonight, before dawn,', part: { line: 'l2', index: 0, last: false } }, 20);
+    const b = cue(clock, 'line', { character: 'kenzaki', text: 'or we never cross at all.', part: { line: 'l2', index: 1, last: true } }, 30);
+    ex.receive(a);
+    ex.receive(b);
+    await settle(100);
+    ex.stopAll('stop');
+    await settle(100);
+    expect(acks.filter((x) => x.cue === b.id).map((x) => x.status)).toEqual(['accepted', 'failed']);
+    expect(ex.runningCount).toBe(0);
+  });
 });

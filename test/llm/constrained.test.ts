@@ -11,7 +11,9 @@ import { createBackend, GgufBackend, OnnxBackend, OpenAIBackend, startOpenAIServ
 import { loadBackendConfig } from '../../hub/llm/load-config.ts';
 import { structuralCheck, turnResponseSchema } from '../../hub/ensemble/turn-schema.ts';
 import type { Character } from '../../hub/ensemble/character.ts';
+import { readFileSync } from 'node:fs';
 import { JsonSchemaMachine } from '../../models/runtime/index.ts';
+import { JsonConstraint, VocabTrie, tokenBytesFromTokenizerJson } from '../../models/runtime/json-constraint.ts';
 
 const quiet = pino({ level: 'silent' });
 const schema = turnResponseSchema({ speaker: { name: 'KENZAKI' } as Character, gestures: ['nod', 'point'] });
@@ -51,6 +53,37 @@ describe('schema compiler for token masking', () => {
   });
 });
 
+describe('text the schema forces', () => {
+  const tj = JSON.parse(readFileSync('models/kuroko-tiny/tokenizer.json', 'utf8')) as { model: { vocab: Record<string, number> } };
+  const bytes = tokenBytesFromTokenizerJson(tj, 4096);
+  const trie = new VocabTrie(bytes);
+  const dec = (ids: number[]) => new TextDecoder().decode(Buffer.concat(ids.map((i) => bytes[i]!)));
+
+  it('is known before the model says anything, and allowed only as its longest tokens', () => {
+    const c = new JsonConstraint(new JsonSchemaMachine(schema), trie, bytes);
+    const head = '{"speaker":"KENZAKI","emotion":"';
+    expect(Buffer.from(c.forcedBytes()).toString()).toBe(head);
+    const forced = c.forcedTokens();
+    expect(dec(forced)).toBe(head);
+    // Longest first: no forced token could have been longer (the next byte would not extend it).
+    expect(forced.length).toBeLessThan(head.length);
+    const allowed = c.allowed(100, 4096);
+    expect([...allowed.keys()].filter((i) => allowed[i])).toEqual([forced[0]]);
+    for (const id of forced) c.accept(id);
+    // Then the model chooses (twelve emotions): nothing is forced until it has.
+    expect(c.forcedBytes()).toEqual([]);
+    expect(c.allowed(100, 4096).reduce((a, b) => a + b, 0)).toBeGreaterThan(1);
+  });
+
+  it('an enum value is forced once its first letters tell it apart', () => {
+    const c = new JsonConstraint(new JsonSchemaMachine(schema), trie, bytes);
+    for (const id of c.forcedTokens()) c.accept(id);
+    const d = [...trie.root.next.get(0x64)!.ids][0]!; // "d": only "determined" starts so
+    c.accept(d);
+    expect(Buffer.from(c.forcedBytes()).toString()).toBe('etermined","intensity":');
+  });
+});
+
 describe('constrained decoding, kuroko-tiny', () => {
   let onnx: OnnxBackend;
   let gguf: GgufBackend;
@@ -81,6 +114,23 @@ describe('constrained decoding, kuroko-tiny', () => {
   it('gguf (llama.cpp): every sampled answer is one JSON turn', async () => {
     await expectAllStructural(gguf, 10);
   });
+
+  it('gguf: text the schema forces comes in one batch (jump-forward), sampled text a token at a time', async () => {
+    const pieces = async (b: TextBackend) => { const out: string[] = []; for await (const p of b.complete({ prompt: PROMPT, maxTokens: 80, temperature: 1, seed: 5, responseSchema: schema })) out.push(p); return out; };
+    const jumping = await pieces(gguf);
+    expect(jumping[0]).toBe('{"speaker":"KENZAKI","emotion":"');
+    expect(structuralCheck(schema, jumping.join(''))).toBe(true);
+    const stepping = createBackend({ ...loadBackendConfig('deploy/llm/kuroko-tiny-gguf.yaml'), jumpForward: false } as never, { logger: quiet });
+    try {
+      const slow = await pieces(stepping);
+      expect(slow[0]!.length).toBeLessThan(4);
+      expect(structuralCheck(schema, slow.join(''))).toBe(true);
+      // Fewer pieces: every forced run is one.
+      expect(jumping.length).toBeLessThan(slow.length);
+    } finally {
+      await stepping.close?.();
+    }
+  }, 60_000);
 
   it('the hub server honours response_format json_schema (chat and completions), and refuses a schema it cannot enforce', async () => {
     const client = new OpenAIBackend({ kind: 'openai', baseUrl: server.url, model: 'kuroko-tiny', timeoutMs: 20_000, retries: 0 });

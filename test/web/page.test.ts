@@ -60,7 +60,8 @@ describe('the stage manager page', () => {
     await expect.poll(() => page.locator('#show-status').textContent()).toContain(' · armed');
     const armedAtPage = Number(await page.locator('body').getAttribute('data-armed-at'));
     console.log(`armed state on the page ${armedAtPage - armedAtHub} ms after the first node's state change at the hub`);
-    expect(armedAtPage).toBeGreaterThanOrEqual(armedAtHub);
+    // Two processes' clocks (chromium keeps its own calibration of the wall clock): a few ms of skew are not an ordering error.
+    expect(armedAtPage).toBeGreaterThanOrEqual(armedAtHub - 20);
     await expect.poll(() => page.locator('#message').textContent()).toContain('armed: alice');
 
     await page.selectOption('#scene-select', 'one');

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, type Prf, type RunFigures } from '../../hub/ensemble/metrics.ts';
 
-interface EvalJson { backend: string; tokensPerSecond?: number; scenarios: { name: string; figures: RunFigures[] }[]; emotion: { backend: Prf } }
+/** What `run-eval.ts --json` writes (emotion P/R/F1 per language of the labelled sets: en, ja). */
+export interface EvalJson { backend: string; tokensPerSecond?: number; scenarios: { name: string; figures: RunFigures[] }[]; emotion: Record<string, { backend: Prf; lexicon: Prf }> }
 
 export function compareBackends(backends: string[], passArgs: string[]): void {
   const dir = mkdtempSync(join(tmpdir(), 'kuroko-eval-'));
@@ -21,7 +22,14 @@ export function compareBackends(backends: string[], passArgs: string[]): void {
     execFileSync(process.execPath, [runTs, runEval, '--backend', b, '--json', file, ...passArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
     return JSON.parse(readFileSync(file, 'utf8')) as EvalJson;
   });
-  const head = ['backend', 'turns', 'struct@1', 'content@1', 'fallbacks', 'beats', 'repeat', 'deadair p50', 'p95', 'tokens/s', 'emotion P', 'R', 'F1'];
+  console.log(formatComparison(results));
+  console.log('\nstruct@1: first answer one JSON object of the turn schema as given (the mock ignores the schema); content@1: first answer used as written; dead air in ms.');
+}
+
+/** The side-by-side table (all scenarios together; emotion F1 per language). */
+export function formatComparison(results: EvalJson[]): string {
+  const languages = [...new Set(results.flatMap((r) => Object.keys(r.emotion)))];
+  const head = ['backend', 'turns', 'struct@1', 'content@1', 'fallbacks', 'beats', 'repeat', 'deadair p50', 'p95', 'tokens/s', ...languages.map((l) => `emotion F1 ${l}`)];
   const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
   const rows = results.map((r) => {
     const f = r.scenarios.flatMap((s) => s.figures);
@@ -29,13 +37,10 @@ export function compareBackends(backends: string[], passArgs: string[]): void {
     const dead = f.flatMap((x) => x.deadAir);
     return [r.backend, `${sum('turns')}`, pct(sum('structural1'), sum('structuralAsked')), pct(sum('pass1'), sum('modelTurns')), `${sum('fallbacks')}`, `${sum('beatsHit')}/${sum('beats')}`,
       pct(f.reduce((a, x) => a + x.repetition * x.turns, 0), sum('turns')), `${Math.round(percentile(dead, 50))}`, `${Math.round(percentile(dead, 95))}`,
-      r.tokensPerSecond && Number.isFinite(r.tokensPerSecond) ? r.tokensPerSecond.toFixed(1) : '-', r.emotion.backend.precision.toFixed(3), r.emotion.backend.recall.toFixed(3), r.emotion.backend.f1.toFixed(3)];
+      r.tokensPerSecond && Number.isFinite(r.tokensPerSecond) ? r.tokensPerSecond.toFixed(1) : '-',
+      ...languages.map((l) => r.emotion[l]?.backend.f1.toFixed(3) ?? '-')];
   });
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  console.log(`\nKuroko ensemble eval — backends side by side (all scenarios together)\n`);
-  console.log(fmt(head));
-  console.log(w.map((x) => '-'.repeat(x)).join('  '));
-  for (const r of rows) console.log(fmt(r));
-  console.log('\nstruct@1: first answer one JSON object of the turn schema as given (the mock ignores the schema); content@1: first answer used as written; dead air in ms.');
+  return [`\nKuroko ensemble eval — backends side by side (all scenarios together)\n`, fmt(head), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(fmt)].join('\n');
 }

@@ -11,6 +11,8 @@
  *    each node receives the hub's estop) p50/p99, and heartbeat load — beside the same figures
  *    for 12 nodes (one show's size) in the same run.
  */
+// Node processes keep their e-stop latch in a var dir of this run only: one left latched by an earlier run must not hold these e-stopped.
+import '../helpers/isolated-var-dir.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

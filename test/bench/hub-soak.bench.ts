@@ -6,6 +6,8 @@
  * with the goal (≤ +5 MB) marked PASS or FAIL.
  *   npm run bench:soak -- --minutes 10 --every 5     (a quicker look)
  */
+// Node processes keep their e-stop latch in a var dir of this run only: one left latched by an earlier run must not hold these e-stopped.
+import '../helpers/isolated-var-dir.ts';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

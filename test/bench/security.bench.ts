@@ -4,6 +4,8 @@
  * (anonymous, no TLS, unsigned) against secured (passwords + ACLs, nodes over TLS, signed control
  * messages verified on every node). Goal: the secured stage adds at most 0.3 ms at p50.
  */
+// Node processes keep their e-stop latch in a var dir of this run only: one left latched by an earlier run must not hold these e-stopped.
+import '../helpers/isolated-var-dir.ts';
 import { performance } from 'node:perf_hooks';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

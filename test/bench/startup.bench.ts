@@ -14,6 +14,8 @@
  * Goals (compiled, with the model): ready ≤ 1 s, RSS ≤ 150 MB.
  * Run: npm run bench:startup [-- --runs N]
  */
+// Node processes keep their e-stop latch in a var dir of this run only: one left latched by an earlier run must not hold these e-stopped.
+import '../helpers/isolated-var-dir.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

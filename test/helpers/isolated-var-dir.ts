@@ -1,5 +1,5 @@
 /**
- * Each test file gets its own node var dir (where edge nodes keep their e-stop latch), inherited
+ * Each test file (and each benchmark run) gets its own node var dir (where edge nodes keep their e-stop latch), inherited
  * by the node processes it starts: an e-stop latched by one file's nodes must not leave another
  * file's nodes, with the same show and node ids, e-stopped.
  */

@@ -7,22 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGgufFileInfo } from 'node-llama-cpp';
-import { createBackend, GgufBackend, type CompletionEnd, type TextBackend } from '../../hub/llm/index.ts';
+import { createBackend, GgufBackend, type TextBackend } from '../../hub/llm/index.ts';
+import { collect } from './collect.ts';
 import { loadBackendConfig } from '../../hub/llm/load-config.ts';
 import { exportGguf } from '../../models/gguf/export-gguf.ts';
 import { loadCausalLM, type CausalLM } from '../../models/runtime/index.ts';
 
 const MODEL_DIR = 'models/kuroko-tiny';
 const SHIPPED = join(MODEL_DIR, 'gguf/kuroko-tiny-f32.gguf');
-
-async function collect(gen: AsyncGenerator<string, CompletionEnd | void>) {
-  const pieces: string[] = [];
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return { text: pieces.join(''), pieces, end: r.value };
-    pieces.push(r.value);
-  }
-}
 
 describe('GGUF exporter', () => {
   it('re-exports the shipped model byte for byte, with the metadata llama.cpp needs', async () => {

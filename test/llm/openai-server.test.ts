@@ -14,18 +14,10 @@ import {
   type RunningServer,
   type TextBackend,
 } from '../../hub/llm/index.ts';
+import { collect } from './collect.ts';
 import { DEFAULT_NODE_MODEL_DIR } from '../../models/runtime/index.ts';
 
 const quiet = pino({ level: 'silent' });
-
-async function collect(gen: AsyncGenerator<string, CompletionEnd | void>) {
-  const pieces: string[] = [];
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return { text: pieces.join(''), pieces, end: r.value };
-    pieces.push(r.value);
-  }
-}
 
 /** A backend that streams slowly and records whether its request was cancelled. */
 class SlowBackend implements TextBackend {

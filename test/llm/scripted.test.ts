@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createBackend, ScriptedBackend, type CompletionEnd } from '../../hub/llm/index.ts';
-
-async function collect(gen: AsyncGenerator<string, CompletionEnd | void>): Promise<{ text: string; pieces: string[]; end: CompletionEnd | void }> {
-  const pieces: string[] = [];
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return { text: pieces.join(''), pieces, end: r.value };
-    pieces.push(r.value);
-  }
-}
+import { createBackend, ScriptedBackend } from '../../hub/llm/index.ts';
+import { collect } from './collect.ts';
 
 describe('scripted backend', () => {
   it('returns its lines in turn, streamed in pieces, wrapping around', async () => {
